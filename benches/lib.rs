@@ -1,0 +1,1 @@
+//! Benchmark harnesses for Tend live in `benches/benches/`.

@@ -1,0 +1,1 @@
+//! Audit event vocabulary, hash chain and verification.

@@ -1,0 +1,1 @@
+//! Client records, lifecycle rules and field visibility.

@@ -1,0 +1,1 @@
+//! After-care plans, follow-up tasks and feedback.

@@ -1,0 +1,1 @@
+//! Staff members, skills, contracts, availability and leave.

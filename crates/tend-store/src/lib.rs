@@ -1,0 +1,1 @@
+//! Tend's persistence: diesel on SQLite (embedded) and PostgreSQL.

@@ -1,0 +1,1 @@
+//! Black-box tests of Tend live in `tests/tests/`.
