@@ -1,0 +1,676 @@
+//! The MILP model of a roster (or of a neighbourhood of one), built with good_lp and solved by
+//! HiGHS. Private to the crate: nothing of good_lp leaves this module.
+//!
+//! A [`Neighbourhood`] frees a set of staff on a range of days; every other cell of the roster is
+//! fixed to the incumbent and enters the model as a constant. Constraints are generated only where
+//! they touch a free cell, so a small neighbourhood of a year-long roster is a small model. The full
+//! model is the neighbourhood that frees everything.
+
+use good_lp::{variable, Constraint, Expression, ProblemVariables, SolverModel, Variable};
+
+use crate::model::Compiled;
+
+/// Staff (by index, sorted) freed on days `first_day..end_day`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Neighbourhood {
+    pub staff: Vec<usize>,
+    pub first_day: usize,
+    pub end_day: usize,
+}
+
+impl Neighbourhood {
+    pub fn everything(compiled: &Compiled) -> Neighbourhood {
+        Neighbourhood {
+            staff: (0..compiled.staff.len()).collect(),
+            first_day: 0,
+            end_day: compiled.days,
+        }
+    }
+}
+
+/// HiGHS settings for one solve.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub time_limit: f64,
+    pub node_limit: Option<i32>,
+    pub relative_gap: f64,
+    pub threads: u32,
+    pub seed: i32,
+}
+
+/// What a solve returned.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    /// The neighbourhood's cells as solved, when HiGHS found a feasible point.
+    pub roster: Option<Vec<Vec<Option<usize>>>>,
+    /// Lower bound on the objective of the whole roster (with the fixed part as constant).
+    pub bound: f64,
+    /// HiGHS proved the sub-problem optimal (within the gap).
+    pub finished: bool,
+    pub status: String,
+    pub columns: usize,
+    pub rows: usize,
+}
+
+/// A built model, ready to hand to HiGHS.
+pub(crate) struct Built {
+    variables: ProblemVariables,
+    objective: Expression,
+    constant: f64,
+    constraints: Vec<Constraint>,
+    start: Vec<f64>,
+    /// `x[(local staff * days + local day) * shifts + shift]`.
+    /// Column index of each shift variable, laid out as in `Builder::x`.
+    x_columns: Vec<Option<usize>>,
+    neighbourhood: Neighbourhood,
+    shifts: usize,
+    relaxation: bool,
+}
+
+impl std::fmt::Debug for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Built")
+            .field("columns", &self.start.len())
+            .field("rows", &self.constraints.len())
+            .finish()
+    }
+}
+
+/// A linear expression together with the count of its variables, so constant rows are skipped.
+struct Row {
+    expr: Expression,
+    vars: usize,
+}
+
+impl Row {
+    fn new() -> Row {
+        Row {
+            expr: Expression::with_capacity(8),
+            vars: 0,
+        }
+    }
+    fn add(&mut self, coefficient: f64, term: &Term) {
+        match term {
+            Term::Constant(c) => self.expr += coefficient * c,
+            Term::Sum(vars) => {
+                for &v in vars {
+                    self.expr.add_mul(coefficient, v);
+                }
+                self.vars += vars.len();
+            }
+        }
+    }
+    fn add_constant(&mut self, c: f64) {
+        self.expr += c;
+    }
+}
+
+/// Whether a staff member works on a day: a constant (fixed cell) or a sum of shift variables.
+enum Term {
+    Constant(f64),
+    Sum(Vec<Variable>),
+}
+
+struct Builder<'a> {
+    compiled: &'a Compiled,
+    incumbent: &'a [Vec<Option<usize>>],
+    hood: &'a Neighbourhood,
+    /// Local index of each staff member in the neighbourhood.
+    local: Vec<Option<usize>>,
+    variables: ProblemVariables,
+    start: Vec<f64>,
+    x: Vec<Option<Variable>>,
+    constraints: Vec<Constraint>,
+    objective: Expression,
+    constant: f64,
+    relaxation: bool,
+    /// Worked-weekend count expressions of staff with free weekends, for fairness.
+    weekend_counts: Vec<(usize, Expression)>,
+}
+
+impl Builder<'_> {
+    fn len(&self) -> usize {
+        self.hood.end_day - self.hood.first_day
+    }
+
+    fn is_free(&self, staff: usize, day: usize) -> bool {
+        self.local[staff].is_some() && day >= self.hood.first_day && day < self.hood.end_day
+    }
+
+    fn x(&self, staff: usize, day: usize, shift: usize) -> Option<Variable> {
+        let local = self.local[staff]?;
+        if day < self.hood.first_day || day >= self.hood.end_day {
+            return None;
+        }
+        let shifts = self.compiled.shifts;
+        self.x[(local * self.len() + day - self.hood.first_day) * shifts + shift]
+    }
+
+    fn new_var(&mut self, definition: good_lp::VariableDefinition, start: f64) -> Variable {
+        self.start.push(start);
+        self.variables.add(definition)
+    }
+
+    /// A 0/1 variable, continuous in the LP relaxation.
+    fn new_binary(&mut self, start: f64) -> Variable {
+        let definition = if self.relaxation {
+            variable().min(0.0).max(1.0)
+        } else {
+            variable().binary()
+        };
+        self.new_var(definition, start)
+    }
+
+    /// Works on `day` (free: sum of its shift variables; fixed: the incumbent).
+    fn work(&self, staff: usize, day: usize) -> Term {
+        if self.is_free(staff, day) {
+            Term::Sum(
+                (0..self.compiled.shifts)
+                    .filter_map(|s| self.x(staff, day, s))
+                    .collect(),
+            )
+        } else {
+            Term::Constant(if self.incumbent[staff][day].is_some() { 1.0 } else { 0.0 })
+        }
+    }
+
+    /// Works shift `shift` on `day`.
+    fn works(&self, staff: usize, day: usize, shift: usize) -> Term {
+        if self.is_free(staff, day) {
+            Term::Sum(self.x(staff, day, shift).into_iter().collect())
+        } else {
+            Term::Constant(if self.incumbent[staff][day] == Some(shift) { 1.0 } else { 0.0 })
+        }
+    }
+
+    fn push(&mut self, row: Row, build: impl FnOnce(Expression) -> Constraint) {
+        if row.vars > 0 {
+            self.constraints.push(build(row.expr));
+        }
+    }
+
+    fn build_variables(&mut self) {
+        let compiled = self.compiled;
+        let shifts = compiled.shifts;
+        let staff_list = self.hood.staff.clone();
+        for &e in &staff_list {
+            let staff = &compiled.staff[e];
+            for d in self.hood.first_day..self.hood.end_day {
+                let off_cost = staff.cost_of(shifts, d, None) as f64;
+                self.constant += off_cost;
+                for s in 0..shifts {
+                    if !staff.may(shifts, d, s) {
+                        self.x.push(None);
+                        continue;
+                    }
+                    let start = if self.incumbent[e][d] == Some(s) { 1.0 } else { 0.0 };
+                    let v = self.new_binary(start);
+                    let cost = staff.cost_of(shifts, d, Some(s)) as f64 - off_cost;
+                    if cost != 0.0 {
+                        self.objective.add_mul(cost, v);
+                    }
+                    self.x.push(Some(v));
+                }
+            }
+        }
+        // Request costs of fixed cells are constants.
+        for (e, row) in self.incumbent.iter().enumerate() {
+            for (d, &choice) in row.iter().enumerate() {
+                if !self.is_free(e, d) {
+                    self.constant += compiled.staff[e].cost_of(shifts, d, choice) as f64;
+                }
+            }
+        }
+    }
+
+    fn build_staff_rules(&mut self, e: usize) {
+        let compiled = self.compiled;
+        let staff = &compiled.staff[e];
+        let shifts = compiled.shifts;
+        let days = compiled.days;
+        let (a, b) = (self.hood.first_day, self.hood.end_day);
+
+        // At most one shift a day.
+        for d in a..b {
+            let vars: Vec<Variable> = (0..shifts).filter_map(|s| self.x(e, d, s)).collect();
+            if vars.len() > 1 {
+                let mut row = Row::new();
+                row.add(1.0, &Term::Sum(vars));
+                self.push(row, |x| x.leq(1.0));
+            }
+        }
+        // Forbidden successions over pairs with a free day.
+        for d in a.saturating_sub(1)..b.min(days - 1) {
+            for s in 0..shifts {
+                if !compiled.forbidden[s].iter().any(|&f| f) {
+                    continue;
+                }
+                let mut row = Row::new();
+                row.add(1.0, &self.works(e, d, s));
+                for t in 0..shifts {
+                    if compiled.forbidden[s][t] {
+                        row.add(1.0, &self.works(e, d + 1, t));
+                    }
+                }
+                self.push(row, |x| x.leq(1.0));
+            }
+        }
+        // Shift type limits and total minutes over the horizon.
+        for s in 0..shifts {
+            if let Some(limit) = staff.max_per_shift[s] {
+                let mut row = Row::new();
+                for d in 0..days {
+                    row.add(1.0, &self.works(e, d, s));
+                }
+                self.push(row, |x| x.leq(f64::from(limit)));
+            }
+        }
+        let mut minutes = Row::new();
+        for d in 0..days {
+            if self.is_free(e, d) {
+                for s in 0..shifts {
+                    if let Some(v) = self.x(e, d, s) {
+                        minutes.add(compiled.shift_minutes[s] as f64, &Term::Sum(vec![v]));
+                    }
+                }
+            } else if let Some(s) = self.incumbent[e][d] {
+                minutes.add_constant(compiled.shift_minutes[s] as f64);
+            }
+        }
+        if minutes.vars > 0 {
+            let (min, max) = (staff.min_minutes as f64, staff.max_minutes as f64);
+            let expr = minutes.expr;
+            self.constraints.push(expr.clone().geq(min));
+            self.constraints.push(expr.leq(max));
+        }
+        // Maximum consecutive working days: every window of max + 1 days that touches a free day.
+        let max = staff.max_work;
+        if max < days {
+            let first = a.saturating_sub(max);
+            let last = (b - 1).min(days - max - 1);
+            for i in first..=last {
+                let mut row = Row::new();
+                for d in i..=i + max {
+                    row.add(1.0, &self.work(e, d));
+                }
+                self.push(row, |x| x.leq(max as f64));
+            }
+        }
+        // Minimum runs of work and of days off, as forbidden patterns off–work^k–off and
+        // work–off^k–work for runs not touching the horizon edges.
+        for (minimum, working) in [(staff.min_work, true), (staff.min_off, false)] {
+            for k in 1..minimum {
+                // Pattern covers days i-1 ..= i+k, with 1 <= i and i+k <= days-1.
+                if k + 2 > days {
+                    break;
+                }
+                let first = a.saturating_sub(k + 1).max(1);
+                let last = (b).min(days - 1 - k);
+                for i in first..=last {
+                    let mut row = Row::new();
+                    // Sum of "this day breaks the pattern" indicators >= 1.
+                    let sign = if working { 1.0 } else { -1.0 };
+                    let edges_const = if working { 0.0 } else { 2.0 };
+                    let middle_const = if working { k as f64 } else { 0.0 };
+                    row.add(sign, &self.work(e, i - 1));
+                    row.add(sign, &self.work(e, i + k));
+                    for d in i..i + k {
+                        row.add(-sign, &self.work(e, d));
+                    }
+                    row.add_constant(edges_const + middle_const);
+                    self.push(row, |x| x.geq(1.0));
+                }
+            }
+        }
+        // Weekends: one indicator per weekend with a free day, the rest are constants.
+        let mut weekend_days = vec![Vec::new(); compiled.weekends];
+        for d in 0..days {
+            if let Some(k) = compiled.weekend_of_day[d] {
+                weekend_days[k].push(d);
+            }
+        }
+        let mut count = Row::new();
+        for day_list in &weekend_days {
+            if day_list.iter().any(|&d| self.is_free(e, d)) {
+                let worked = day_list.iter().any(|&d| self.incumbent[e][d].is_some());
+                let y = self.new_binary(if worked { 1.0 } else { 0.0 });
+                let mut upper = Row::new();
+                upper.add(-1.0, &Term::Sum(vec![y]));
+                for &d in day_list {
+                    let mut row = Row::new();
+                    row.add(1.0, &self.work(e, d));
+                    row.add(-1.0, &Term::Sum(vec![y]));
+                    self.push(row, |x| x.leq(0.0));
+                    upper.add(1.0, &self.work(e, d));
+                }
+                if compiled.fairness.weekend_weight > 0 {
+                    self.push(upper, |x| x.geq(0.0));
+                }
+                count.add(1.0, &Term::Sum(vec![y]));
+            } else if day_list.iter().any(|&d| self.incumbent[e][d].is_some()) {
+                count.add_constant(1.0);
+            }
+        }
+        if count.vars > 0 {
+            let expr = count.expr.clone();
+            self.constraints
+                .push(expr.leq(staff.max_weekends as f64));
+            self.weekend_counts.push((e, count.expr));
+        }
+    }
+}
+
+impl Builder<'_> {
+    fn build_cover(&mut self) {
+        let compiled = self.compiled;
+        let (a, b) = (self.hood.first_day, self.hood.end_day);
+        for d in a..b {
+            for s in 0..compiled.shifts {
+                for &c in &compiled.cover_by_slot[d * compiled.shifts + s] {
+                    let cover = &compiled.cover[c];
+                    let mut row = Row::new();
+                    let mut assigned_start = 0i64;
+                    for (e, eligible) in cover.eligible.iter().enumerate() {
+                        if !eligible {
+                            continue;
+                        }
+                        if self.incumbent[e][d] == Some(s) {
+                            assigned_start += 1;
+                        }
+                        row.add(1.0, &self.works(e, d, s));
+                    }
+                    if row.vars == 0 {
+                        self.constant += cover.penalty(assigned_start) as f64;
+                        continue;
+                    }
+                    let simple = cover.required == cover.preferred || cover.preferred_weight == 0;
+                    if simple && cover.required == cover.preferred {
+                        let target = cover.preferred as f64;
+                        let mut expr = row.expr;
+                        if cover.under_weight > 0 {
+                            let start = (cover.required - assigned_start).max(0) as f64;
+                            let u = self.new_var(variable().min(0.0), start);
+                            self.objective.add_mul(cover.under_weight as f64, u);
+                            expr.add_mul(1.0, u);
+                        }
+                        if cover.over_weight > 0 {
+                            let start = (assigned_start - cover.preferred).max(0) as f64;
+                            let o = self.new_var(variable().min(0.0), start);
+                            self.objective.add_mul(cover.over_weight as f64, o);
+                            expr.add_mul(-1.0, o);
+                        }
+                        match (cover.under_weight > 0, cover.over_weight > 0) {
+                            (true, true) => self.constraints.push(expr.eq(target)),
+                            (true, false) => self.constraints.push(expr.geq(target)),
+                            (false, true) => self.constraints.push(expr.leq(target)),
+                            (false, false) => {}
+                        }
+                        continue;
+                    }
+                    let levels = [
+                        (cover.under_weight, cover.required, true),
+                        (cover.preferred_weight, cover.preferred, true),
+                        (cover.over_weight, cover.preferred, false),
+                    ];
+                    for (weight, level, under) in levels {
+                        if weight == 0 {
+                            continue;
+                        }
+                        let gap = if under {
+                            level - assigned_start
+                        } else {
+                            assigned_start - level
+                        };
+                        let slack = self.new_var(variable().min(0.0), gap.max(0) as f64);
+                        self.objective.add_mul(weight as f64, slack);
+                        let mut expr = row.expr.clone();
+                        if under {
+                            // assigned + slack >= level
+                            expr.add_mul(1.0, slack);
+                            self.constraints.push(expr.geq(level as f64));
+                        } else {
+                            // assigned - slack <= level
+                            expr.add_mul(-1.0, slack);
+                            self.constraints.push(expr.leq(level as f64));
+                        }
+                    }
+                }
+            }
+        }
+        // Cover items outside the free days are constants.
+        for cover in &compiled.cover {
+            if cover.day >= a && cover.day < b {
+                continue;
+            }
+            let assigned = (0..compiled.staff.len())
+                .filter(|&e| cover.eligible[e] && self.incumbent[e][cover.day] == Some(cover.shift))
+                .count() as i64;
+            self.constant += cover.penalty(assigned) as f64;
+        }
+    }
+
+    fn build_fairness(&mut self) {
+        let compiled = self.compiled;
+        let fairness = compiled.fairness;
+        let staff_count = compiled.staff.len();
+        if fairness.weekend_weight > 0 && staff_count > 0 {
+            let mut counts: Vec<Row> = (0..staff_count)
+                .map(|e| {
+                    let mut row = Row::new();
+                    let worked = crate::check::worked_weekend_count(compiled, &self.incumbent[e]);
+                    row.add_constant(worked as f64);
+                    row
+                })
+                .collect();
+            for (e, expr) in std::mem::take(&mut self.weekend_counts) {
+                counts[e] = Row { expr, vars: 1 };
+            }
+            let values: Vec<i64> = (0..staff_count)
+                .map(|e| crate::check::worked_weekend_count(compiled, &self.incumbent[e]) as i64)
+                .collect();
+            self.spread(counts, &values, fairness.weekend_weight);
+        }
+        if fairness.night_weight > 0 {
+            let night_staff: Vec<usize> = (0..staff_count)
+                .filter(|&e| compiled.staff[e].may_work_night)
+                .collect();
+            let mut counts = Vec::new();
+            let mut values = Vec::new();
+            for &e in &night_staff {
+                let mut row = Row::new();
+                let mut value = 0;
+                for d in 0..compiled.days {
+                    for s in (0..compiled.shifts).filter(|&s| compiled.night[s]) {
+                        row.add(1.0, &self.works(e, d, s));
+                        if self.incumbent[e][d] == Some(s) {
+                            value += 1;
+                        }
+                    }
+                }
+                counts.push(row);
+                values.push(value);
+            }
+            if !counts.is_empty() {
+                self.spread(counts, &values, fairness.night_weight);
+            }
+        }
+    }
+
+    /// weight · (max − min) of the counts, with `values` the incumbent's counts.
+    fn spread(&mut self, counts: Vec<Row>, values: &[i64], weight: u32) {
+        let max_start = values.iter().copied().max().unwrap_or(0) as f64;
+        let min_start = values.iter().copied().min().unwrap_or(0) as f64;
+        let high = self.new_var(variable().min(0.0), max_start);
+        let low = self.new_var(variable().min(0.0), min_start);
+        self.objective.add_mul(f64::from(weight), high);
+        self.objective.add_mul(-f64::from(weight), low);
+        for count in counts {
+            let mut above = count.expr.clone();
+            above.add_mul(-1.0, high);
+            self.constraints.push(above.leq(0.0));
+            let mut below = count.expr;
+            below.add_mul(-1.0, low);
+            self.constraints.push(below.geq(0.0));
+        }
+    }
+}
+
+/// Builds the model of `hood` around `incumbent` (which must satisfy every hard rule outside the
+/// neighbourhood; inside it only gives the warm start).
+pub(crate) fn build(
+    compiled: &Compiled,
+    incumbent: &[Vec<Option<usize>>],
+    hood: &Neighbourhood,
+    relaxation: bool,
+) -> Built {
+    let mut local = vec![None; compiled.staff.len()];
+    for (i, &e) in hood.staff.iter().enumerate() {
+        local[e] = Some(i);
+    }
+    let mut builder = Builder {
+        compiled,
+        incumbent,
+        hood,
+        local,
+        variables: ProblemVariables::new(),
+        start: Vec::new(),
+        x: Vec::with_capacity(hood.staff.len() * (hood.end_day - hood.first_day) * compiled.shifts),
+        constraints: Vec::new(),
+        objective: Expression::with_capacity(1024),
+        constant: 0.0,
+        relaxation,
+        weekend_counts: Vec::new(),
+    };
+    builder.build_variables();
+    for &e in &hood.staff {
+        builder.build_staff_rules(e);
+    }
+    builder.build_cover();
+    builder.build_fairness();
+    Built {
+        variables: builder.variables,
+        objective: builder.objective,
+        constant: builder.constant,
+        constraints: builder.constraints,
+        start: builder.start,
+        x_columns: {
+            let mut next = 0usize;
+            let mut columns = Vec::with_capacity(builder.x.len());
+            // Shift variables are created first, in the order of `x`.
+            for v in &builder.x {
+                columns.push(v.map(|_| {
+                    next += 1;
+                    next - 1
+                }));
+            }
+            columns
+        },
+        neighbourhood: hood.clone(),
+        shifts: compiled.shifts,
+        relaxation,
+    }
+}
+
+impl Built {
+    pub fn columns(&self) -> usize {
+        self.start.len()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.constraints.len()
+    }
+
+    /// Solves with HiGHS and writes the neighbourhood's cells into a copy of `incumbent`.
+    pub fn solve(self, incumbent: &[Vec<Option<usize>>], limits: &Limits) -> Result<Outcome, String> {
+        let columns = self.columns();
+        let rows = self.rows();
+        if columns == 0 {
+            return Ok(Outcome {
+                roster: Some(incumbent.to_vec()),
+                bound: self.constant,
+                finished: true,
+                status: "Empty".to_owned(),
+                columns,
+                rows,
+            });
+        }
+        let mut problem = self
+            .variables
+            .minimise(self.objective)
+            .using(good_lp::highs);
+        for constraint in self.constraints {
+            problem.add_constraint(constraint);
+        }
+        let mut model = problem.try_into_inner().map_err(|e| e.to_string())?;
+        let option = |name: &'static str| move |e| format!("HiGHS option {name}: {e:?}");
+        model
+            .try_set_option("output_flag", false)
+            .map_err(option("output_flag"))?;
+        model
+            .try_set_option("time_limit", limits.time_limit.max(0.01))
+            .map_err(option("time_limit"))?;
+        model
+            .try_set_option("mip_rel_gap", limits.relative_gap)
+            .map_err(option("mip_rel_gap"))?;
+        model
+            .try_set_option("threads", limits.threads.max(1) as i32)
+            .map_err(option("threads"))?;
+        model
+            .try_set_option("random_seed", limits.seed)
+            .map_err(option("random_seed"))?;
+        if let Some(nodes) = limits.node_limit {
+            model
+                .try_set_option("mip_max_nodes", nodes)
+                .map_err(option("mip_max_nodes"))?;
+        }
+        if !self.relaxation {
+            model
+                .try_set_solution(Some(&self.start), None, None, None)
+                .map_err(|e| format!("HiGHS start solution: {e:?}"))?;
+        }
+        let solved = model.try_solve().map_err(|e| format!("HiGHS solve: {e:?}"))?;
+        let status = format!("{:?}", solved.status());
+        let has_solution = solved
+            .int_info_value(c"primal_solution_status")
+            .is_ok_and(|v| v == 2);
+        let bound = if self.relaxation {
+            solved.objective_value()
+        } else {
+            solved
+                .double_info_value(c"mip_dual_bound")
+                .unwrap_or(f64::NEG_INFINITY)
+        } + self.constant;
+        let finished = status == "Optimal";
+        let roster = if has_solution && !self.relaxation {
+            let values = solved.get_solution();
+            let values = values.columns();
+            let mut roster = incumbent.to_vec();
+            let hood = &self.neighbourhood;
+            let len = hood.end_day - hood.first_day;
+            for (local, &e) in hood.staff.iter().enumerate() {
+                for d in hood.first_day..hood.end_day {
+                    roster[e][d] = None;
+                    for s in 0..self.shifts {
+                        let index = (local * len + d - hood.first_day) * self.shifts + s;
+                        if let Some(column) = self.x_columns[index] {
+                            if values[column] > 0.5 {
+                                roster[e][d] = Some(s);
+                            }
+                        }
+                    }
+                }
+            }
+            Some(roster)
+        } else {
+            None
+        };
+        Ok(Outcome {
+            roster,
+            bound,
+            finished,
+            status,
+            columns,
+            rows,
+        })
+    }
+}
