@@ -1,1 +1,126 @@
-//! Tend's persistence: diesel on SQLite (embedded) and PostgreSQL.
+//! Tend's persistence and use cases: diesel on SQLite (embedded) and PostgreSQL.
+//!
+//! This is the only crate that knows diesel. Row structs stay private and are mapped to the domain
+//! types of `tend-core`, `tend-clients` and `tend-audit`. The use cases ([`Store`] methods) compose
+//! the domain rules with persistence: they check permissions, run every state change together with
+//! its audit event in one transaction, and return domain values or a [`StoreError`].
+
+mod audit;
+mod auth;
+mod clients;
+mod connection;
+mod error;
+mod map;
+mod schema;
+mod sites;
+mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::fmt;
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use tend_core::Clock;
+
+pub use audit::{AuditPage, AuditQuery};
+pub use auth::{Session, SESSION_LIFETIME};
+pub use clients::{
+    ClientPage, ClientQuery, ClientTransition, CreatedClient, PossibleDuplicate, TransitionOutcome,
+};
+pub use connection::{AnyConnection, Backend, DatabaseUrl};
+pub use error::{ErrorKind, InvalidField, StoreError};
+pub use sites::Site;
+pub use users::{Bootstrap, NewUser, User, MIN_PASSWORD_CHARS};
+
+use connection::{Pool, PooledConnection};
+
+/// The default page size of listings, and the largest one a caller may ask for.
+pub const DEFAULT_PER_PAGE: u32 = 50;
+pub const MAX_PER_PAGE: u32 = 200;
+
+/// Tend's data and the use cases over it. Cheap to clone (a pool handle and a clock).
+///
+/// Every method is blocking: async callers run them on a blocking thread pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects, creating the SQLite file (and its folder) if needed, and runs pending migrations.
+    pub fn open(url: &DatabaseUrl, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        let pool = connection::open_pool(url)?;
+        Ok(Store {
+            pool,
+            backend: url.backend(),
+            clock,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers a trivial query.
+    pub fn check_health(&self) -> Result<(), StoreError> {
+        let mut connection = self.connection()?;
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+            .get_result::<i32>(&mut *connection)?;
+        Ok(())
+    }
+
+    fn connection(&self) -> Result<PooledConnection, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// A page of a listing: the items, and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Checks paging input: pages count from 1, page sizes from 1 to [`MAX_PER_PAGE`].
+fn paging(page: Option<u32>, per_page: Option<u32>) -> Result<(u32, u32), StoreError> {
+    let page = page.unwrap_or(1);
+    let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if page == 0 {
+        return Err(StoreError::invalid(
+            "page",
+            "value.out_of_range",
+            "pages count from 1",
+        ));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(StoreError::invalid(
+            "per_page",
+            "value.out_of_range",
+            format!("per_page must be between 1 and {MAX_PER_PAGE}"),
+        ));
+    }
+    Ok((page, per_page))
+}
+
+fn offset(page: u32, per_page: u32) -> i64 {
+    i64::from(page - 1) * i64::from(per_page)
+}
