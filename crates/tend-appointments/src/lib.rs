@@ -1,0 +1,1 @@
+//! Service catalogue, availability, slot search, bookings, waitlists and reminders.
