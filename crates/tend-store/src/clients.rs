@@ -296,6 +296,21 @@ fn audit_value(client: &Client, field: ClientField) -> Option<String> {
     }
 }
 
+/// A client as shown in a listing: like [`access::view_for`], but sensitive fields are always
+/// hidden, because reading them must be audited and a listing reads many clients at once. Opening
+/// the client shows them (and writes `client.sensitive_read`).
+fn listing_view(actor: &Actor, client: &Client) -> ClientView {
+    let mut view = access::view_for(actor.role, client);
+    for field in [ClientField::Allergies, ClientField::HealthNotes] {
+        if !view.hidden_fields.contains(&field) {
+            view.hidden_fields.push(field);
+        }
+    }
+    view.client.allergies = None;
+    view.client.health_notes = None;
+    view
+}
+
 /// Keeps only digits: phone numbers are stored normalised, searches are typed loosely.
 fn digits_of(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
@@ -506,10 +521,7 @@ impl Store {
             .load(&mut *connection)?;
         let items = rows
             .into_iter()
-            .map(|row| {
-                row.into_client()
-                    .map(|client| access::view_for(actor.role, &client))
-            })
+            .map(|row| row.into_client().map(|client| listing_view(actor, &client)))
             .collect::<Result<_, _>>()?;
         Ok(Page {
             items,

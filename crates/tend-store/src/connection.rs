@@ -181,7 +181,10 @@ pub(crate) fn open_pool(url: &DatabaseUrl) -> Result<Pool, StoreError> {
     };
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
-        .min_idle(Some(1))
+        // No idle minimum: r2d2 would otherwise open replacement connections on its background
+        // threads at any time, and a short-lived command exiting while libpq is mid-connect on one
+        // of them crashes in libpq's exit handlers. Connections are opened on demand instead.
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .connection_customizer(Box::new(SqlitePragmas))
         .build(TendConnectionManager { url: url.clone() })?;

@@ -453,6 +453,13 @@ fn roles_see_only_their_fields_and_sites_see_only_their_clients() {
         assert_eq!(seen_by_finance.client.health_notes, None);
         assert_eq!(seen_by_finance.client.allergies, None);
 
+        // Listings never show sensitive fields: only opening a client does, and that is audited.
+        let listed = store.list_clients(&nurse, ClientQuery::default()).unwrap();
+        assert_eq!(listed.items[0].client.health_notes, None);
+        assert!(listed.items[0]
+            .hidden_fields
+            .contains(&tend_clients::ClientField::HealthNotes));
+
         let hidden = store.get_client(&stranger, id).unwrap_err();
         assert_eq!(hidden.code(), "client.not_found");
         assert_eq!(
