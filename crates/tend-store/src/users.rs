@@ -9,7 +9,7 @@ use tend_core::{Actor, EmailAddress, PersonName, Role, SiteId, SiteScope, SiteTi
 
 use crate::audit;
 use crate::auth::hash_password;
-use crate::connection::{write_transaction, AnyConnection};
+use crate::connection::{lock_audit_chain, write_transaction, AnyConnection};
 use crate::error::{InvalidField, StoreError};
 use crate::map::{from_db_time, is_unique_violation, parse_column, parse_optional, to_db_time};
 use crate::schema::users;
@@ -250,6 +250,9 @@ impl Store {
         let now = self.now();
         let mut connection = self.connection()?;
         write_transaction(&mut connection, |connection| {
+            // Take the chain lock before counting: two processes starting at once on PostgreSQL
+            // then bootstrap once, and never wait on each other's rows while holding it.
+            lock_audit_chain(connection)?;
             let users_count: i64 = users::table.count().get_result(connection)?;
             if users_count > 0 {
                 return Ok(None);

@@ -99,12 +99,33 @@ pub fn configure(store: Store) -> impl Fn(&mut web::ServiceConfig) + Clone + Sen
     }
 }
 
+/// Logs every request with its status and duration. Bodies, tokens and query values are not
+/// logged: they may hold personal data.
+async fn log_requests(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let method = request.method().clone();
+    let path = request.path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.call(request).await?;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    Ok(response)
+}
+
 /// Builds the HTTP server on an already bound listener (port 0 in tests). Run the returned
 /// server on an actix system.
 pub fn server(store: Store, listener: TcpListener) -> std::io::Result<Server> {
     let routes = configure(store);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(log_requests))
             .configure(routes.clone())
             .default_service(web::to(route_not_found))
     })
