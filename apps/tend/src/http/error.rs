@@ -179,3 +179,54 @@ pub fn query_error(error: QueryPayloadError, _request: &HttpRequest) -> actix_we
     )
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use actix_web::body::MessageBody;
+
+    use super::*;
+
+    fn body_of(error: &ApiError) -> serde_json::Value {
+        let bytes = error.error_response().into_body().try_into_bytes().unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let error = ApiError::from(StoreError::Migration(
+            "relation clients: password=hunter2".into(),
+        ));
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_of(&error);
+        assert_eq!(body["error"]["code"], "internal.error");
+        assert!(!body.to_string().contains("hunter2"), "{body}");
+    }
+
+    #[test]
+    fn store_errors_keep_their_code_status_and_details() {
+        let conflict = ApiError::from(StoreError::VersionConflict {
+            expected: 1,
+            actual: 2,
+        });
+        assert_eq!(conflict.status_code(), StatusCode::CONFLICT);
+        let body = body_of(&conflict);
+        assert_eq!(body["error"]["code"], "client.version_conflict");
+        assert_eq!(body["error"]["details"]["current_version"], 2);
+        let expired = ApiError::from(StoreError::TokenExpired);
+        assert_eq!(expired.status_code(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            expired
+                .error_response()
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .unwrap(),
+            "Bearer"
+        );
+        assert_eq!(
+            ApiError::from(StoreError::ClientNotFound).status_code(),
+            StatusCode::NOT_FOUND
+        );
+    }
+}
