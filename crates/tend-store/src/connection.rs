@@ -249,3 +249,49 @@ pub(crate) fn lock_audit_chain(connection: &mut AnyConnection) -> Result<(), Sto
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_scheme_decides_the_engine() {
+        let check = |text: &str, expected: Option<DatabaseUrl>| {
+            assert_eq!(DatabaseUrl::parse(text).ok(), expected, "{text}");
+        };
+        check(
+            "sqlite://data/tend.db",
+            Some(DatabaseUrl::SqliteFile("data/tend.db".into())),
+        );
+        check(
+            "sqlite:///var/lib/tend.db",
+            Some(DatabaseUrl::SqliteFile("/var/lib/tend.db".into())),
+        );
+        check("sqlite::memory:", Some(DatabaseUrl::SqliteMemory));
+        check(
+            "postgresql://tend@db/tend",
+            Some(DatabaseUrl::Postgres("postgresql://tend@db/tend".into())),
+        );
+        check("mysql://root@db/tend", None);
+        check("data/tend.db", None);
+        check("sqlite://", None);
+        assert_eq!(
+            DatabaseUrl::parse("ftp://x").map_err(|error| error.code()),
+            Err("config.invalid_database_url")
+        );
+    }
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        let url = DatabaseUrl::parse("postgres://tend:s3cret@db:5432/tend")
+            .unwrap_or_else(|_| DatabaseUrl::SqliteMemory);
+        assert_eq!(url.to_string(), "postgres://tend:***@db:5432/tend");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        let refused = DatabaseUrl::parse("redis://u:s3cret@host")
+            .err()
+            .map(|e| e.to_string());
+        assert!(refused.is_some_and(|message| !message.contains("s3cret")));
+    }
+}

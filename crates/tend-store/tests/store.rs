@@ -117,6 +117,25 @@ fn bootstrap_happens_once_and_generates_a_password_when_none_is_given() {
 }
 
 #[test]
+fn an_in_memory_database_works_for_quick_experiments() {
+    let store = Store::open(
+        &tend_store::DatabaseUrl::parse("sqlite::memory:").unwrap(),
+        TestClock::starting_now(),
+    )
+    .unwrap();
+    store
+        .bootstrap("UTC", Some(ADMIN_PASSWORD.into()))
+        .unwrap()
+        .unwrap();
+    let admin = store
+        .login("admin@tend.local", ADMIN_PASSWORD)
+        .unwrap()
+        .actor;
+    assert_eq!(store.list_sites(&admin).unwrap().len(), 1);
+    store.check_health().unwrap();
+}
+
+#[test]
 fn sessions_open_expire_and_close() {
     on_each_backend(|fixture| {
         let store = &fixture.store;
