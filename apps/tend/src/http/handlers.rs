@@ -106,8 +106,8 @@ pub struct UserResponse {
 }
 
 /// A client record as the caller's role may see it. Fields the role may not read are `null` and
-/// listed in `hidden_fields`. Requests use the same field names (dates as `YYYY-MM-DD`); a new
-/// client also takes `site_id`, an edit may carry `version`.
+/// listed in `hidden_fields`; listings always hide allergies and health notes (open the client to
+/// read them, which is audited).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientDocument {
     pub id: String,
@@ -136,6 +136,58 @@ pub struct ClientDocument {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub hidden_fields: Vec<String>,
+}
+
+/// A new client (documentation of the body; the store parses it). Every field but `full_name` is
+/// optional; unknown fields are refused. Dates are `YYYY-MM-DD`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientCreateRequest {
+    /// Defaults to the caller's own site; required for chain-wide users.
+    pub site_id: Option<String>,
+    #[schema(example = "Li Mei")]
+    pub full_name: String,
+    #[schema(example = "+86 138 0013 8000")]
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub birth_date: Option<String>,
+    pub expected_due_date: Option<String>,
+    pub language: Option<String>,
+    pub diet: Option<String>,
+    pub religion: Option<String>,
+    pub allergies: Option<String>,
+    pub health_notes: Option<String>,
+    pub source_channel: Option<String>,
+    /// new (default), returning, vip or special_attention.
+    pub category: Option<String>,
+    pub consultant_id: Option<String>,
+    pub next_follow_up_on: Option<String>,
+    pub owner_id: Option<String>,
+    pub contract_package: Option<String>,
+    pub contract_price_cents: Option<i64>,
+}
+
+/// Changes to a client (documentation of the body). Absent fields are kept, `null` clears a field;
+/// `status` is not editable (use transitions). `version` is the version you saw.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientPatchRequest {
+    pub version: Option<i64>,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub birth_date: Option<String>,
+    pub expected_due_date: Option<String>,
+    pub language: Option<String>,
+    pub diet: Option<String>,
+    pub religion: Option<String>,
+    pub allergies: Option<String>,
+    pub health_notes: Option<String>,
+    pub source_channel: Option<String>,
+    pub category: Option<String>,
+    pub consultant_id: Option<String>,
+    pub next_follow_up_on: Option<String>,
+    pub owner_id: Option<String>,
+    pub contract_package: Option<String>,
+    pub contract_price_cents: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -349,7 +401,7 @@ pub async fn create_user(
 
 /// Registers a client. The body holds the client fields plus `site_id` (defaults to the caller's
 /// own site). Possible duplicates are returned as a warning.
-#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])), request_body = ClientDocument,
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])), request_body = ClientCreateRequest,
     responses((status = 201, body = CreatedClientResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_client(
     store: web::Data<Store>,
@@ -464,7 +516,7 @@ pub async fn get_client(
 /// version gets 409 `client.version_conflict`. `null` clears a field; absent fields are kept.
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", security(("bearer" = [])),
     params(("id" = String, Path, description = "client id"), ("If-Match" = Option<String>, Header, description = "the version you saw")),
-    request_body = ClientDocument,
+    request_body = ClientPatchRequest,
     responses((status = 200, body = ClientDocument), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_client(
     store: web::Data<Store>,

@@ -26,7 +26,8 @@ pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
     ),
     components(schemas(
         error::ErrorBody, error::ErrorDetail, LoginRequest, LoginResponse, SiteRequest,
-        SiteResponse, UserRequest, UserResponse, ClientDocument, PossibleDuplicateResponse,
+        SiteResponse, UserRequest, UserResponse, ClientDocument, ClientCreateRequest,
+        ClientPatchRequest, PossibleDuplicateResponse,
         CreatedClientResponse, ClientPageResponse, TransitionRequest, TransitionResponse,
         TransitionOutcomeResponse, AuditEventResponse, AuditPageResponse, HealthResponse
     )),
