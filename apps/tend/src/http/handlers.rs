@@ -450,16 +450,15 @@ pub async fn list_clients(
     params: web::Query<ClientListParams>,
 ) -> Result<HttpResponse> {
     let params = params.into_inner();
-    let site_id = params
-        .site_id
+    let site_id = given(params.site_id)
         .as_deref()
         .map(|text| parse_id(text, SiteId::parse))
         .transpose()?;
     let query = ClientQuery {
         site_id,
-        search: params.q,
-        status: params.status,
-        category: params.category,
+        search: given(params.q),
+        status: given(params.status),
+        category: given(params.category),
         page: params.page,
         per_page: params.per_page,
     };
@@ -473,6 +472,11 @@ pub async fn list_clients(
         page: page.page,
         per_page: page.per_page,
     }))
+}
+
+/// A query parameter that is present and not blank: forms send `?status=` for "any status".
+fn given(parameter: Option<String>) -> Option<String> {
+    parameter.filter(|value| !value.trim().is_empty())
 }
 
 fn etag(version: i64) -> String {
@@ -598,9 +602,9 @@ pub async fn list_audit(
 ) -> Result<HttpResponse> {
     let params = params.into_inner();
     let query = AuditQuery {
-        entity_type: params.entity_type,
-        entity_id: params.entity_id,
-        action: params.action,
+        entity_type: given(params.entity_type),
+        entity_id: given(params.entity_id),
+        action: given(params.action),
         page: params.page,
         per_page: params.per_page,
     };
