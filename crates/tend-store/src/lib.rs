@@ -29,7 +29,7 @@ pub use auth::{Session, SESSION_LIFETIME};
 pub use clients::{
     ClientPage, ClientQuery, ClientTransition, CreatedClient, PossibleDuplicate, TransitionOutcome,
 };
-pub use connection::{AnyConnection, Backend, DatabaseUrl};
+pub use connection::{Backend, DatabaseUrl};
 pub use error::{ErrorKind, InvalidField, StoreError};
 pub use sites::Site;
 pub use users::{Bootstrap, NewUser, User, MIN_PASSWORD_CHARS};
