@@ -296,29 +296,29 @@ impl Builder<'_> {
                 self.push(row, |x| x.leq(max as f64));
             }
         }
-        // Minimum runs of work and of days off, as forbidden patterns off–work^k–off and
-        // work–off^k–work for runs not touching the horizon edges.
+        // Minimum runs of work and of days off, in the min-up/min-down form: a run that starts on
+        // day i >= 1 covers days i+1 .. i+k-1 as far as the horizon goes (so runs touching an edge
+        // are exempt). Tighter in the LP than forbidding each short pattern.
         for (minimum, working) in [(staff.min_work, true), (staff.min_off, false)] {
-            for k in 1..minimum {
-                // Pattern covers days i-1 ..= i+k, with 1 <= i and i+k <= days-1.
-                if k + 2 > days {
-                    break;
-                }
-                let first = a.saturating_sub(k + 1).max(1);
-                let last = (b).min(days - 1 - k);
-                for i in first..=last {
-                    let mut row = Row::new();
-                    // Sum of "this day breaks the pattern" indicators >= 1.
-                    let sign = if working { 1.0 } else { -1.0 };
-                    let edges_const = if working { 0.0 } else { 2.0 };
-                    let middle_const = if working { k as f64 } else { 0.0 };
-                    row.add(sign, &self.work(e, i - 1));
-                    row.add(sign, &self.work(e, i + k));
-                    for d in i..i + k {
-                        row.add(-sign, &self.work(e, d));
+            if minimum < 2 {
+                continue;
+            }
+            let first = a.saturating_sub(minimum).max(1);
+            let last = b.min(days - 1);
+            for i in first..=last {
+                for j in 1..minimum {
+                    if i + j > days - 1 {
+                        break;
                     }
-                    row.add_constant(edges_const + middle_const);
-                    self.push(row, |x| x.geq(1.0));
+                    // work:  w[i] - w[i-1] - w[i+j] <= 0
+                    // off:   w[i-1] - w[i] + w[i+j] <= 1
+                    let sign = if working { 1.0 } else { -1.0 };
+                    let mut row = Row::new();
+                    row.add(sign, &self.work(e, i));
+                    row.add(-sign, &self.work(e, i - 1));
+                    row.add(-sign, &self.work(e, i + j));
+                    let rhs = if working { 0.0 } else { 1.0 };
+                    self.push(row, |x| x.leq(rhs));
                 }
             }
         }
@@ -604,8 +604,11 @@ impl Built {
         let mut model = problem.try_into_inner().map_err(|e| e.to_string())?;
         let option = |name: &'static str| move |e| format!("HiGHS option {name}: {e:?}");
         model
-            .try_set_option("output_flag", false)
+            .try_set_option("output_flag", std::env::var_os("TEND_HIGHS_LOG").is_some())
             .map_err(option("output_flag"))?;
+        model
+            .try_set_option("log_to_console", std::env::var_os("TEND_HIGHS_LOG").is_some())
+            .map_err(option("log_to_console"))?;
         model
             .try_set_option("time_limit", limits.time_limit.max(0.01))
             .map_err(option("time_limit"))?;
@@ -622,6 +625,20 @@ impl Built {
             model
                 .try_set_option("mip_max_nodes", nodes)
                 .map_err(option("mip_max_nodes"))?;
+            // With few nodes to spend, reliability branching's strong-branching LPs dominate.
+            model
+                .try_set_option("mip_pscost_minreliable", 0)
+                .map_err(option("mip_pscost_minreliable"))?;
+            {
+                model
+                    .try_set_option("mip_allow_restart", false)
+                    .map_err(option("mip_allow_restart"))?;
+            }
+            if let Some(effort) = std::env::var("TEND_HEUR").ok().and_then(|v| v.parse::<f64>().ok()) {
+                model
+                    .try_set_option("mip_heuristic_effort", effort)
+                    .map_err(option("mip_heuristic_effort"))?;
+            }
         }
         if !self.relaxation {
             model

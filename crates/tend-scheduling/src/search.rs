@@ -161,10 +161,21 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     };
     search.construct()?;
     search.end_phase("construction");
-    search.full_model()?;
-    search.end_phase("full model");
-    search.large_neighbourhood_search()?;
-    search.end_phase("neighbourhood search");
+    // A short look at the full model first solves small instances outright; the neighbourhood
+    // search then takes most of the time; the full model, warm-started from its roster, gets the
+    // rest to tighten the bound (and sometimes to improve the roster).
+    let total = options.time_limit.as_secs_f64();
+    search.full_model(0.10 * total)?;
+    search.end_phase("full model (first look)");
+    if !search.bound_reached() {
+        let lns_end = started + Duration::from_secs_f64(0.75 * total);
+        search.large_neighbourhood_search(lns_end)?;
+        search.end_phase("neighbourhood search");
+        if !search.bound_reached() {
+            search.full_model(search.remaining())?;
+            search.end_phase("full model (bound)");
+        }
+    }
     Ok(search.finish())
 }
 
@@ -259,12 +270,11 @@ impl Search<'_> {
 
     /// Solves the full model, warm-started from the incumbent, for a share of the time: small
     /// instances are solved to optimality here, larger ones get their bound.
-    fn full_model(&mut self) -> Result<(), SolveError> {
+    fn full_model(&mut self, seconds: f64) -> Result<(), SolveError> {
         let hood = Neighbourhood::everything(self.compiled);
         let columns = self.compiled.staff.len() * self.compiled.days * self.compiled.shifts;
         let relaxation = columns > FULL_MIP_MAX_COLUMNS;
-        let share = if relaxation { 0.5 } else { 0.3 };
-        let limits = self.limits(self.remaining() * share, None);
+        let limits = self.limits(seconds.min(self.remaining()), None);
         let built = milp::build(self.compiled, &self.best, &hood, relaxation);
         let outcome = built
             .solve(&self.best, &limits)
@@ -278,95 +288,83 @@ impl Search<'_> {
         Ok(())
     }
 
-    fn large_neighbourhood_search(&mut self) -> Result<(), SolveError> {
+    /// Large neighbourhood search with `threads` workers. Workers search independently from the
+    /// same roster for a fixed number of neighbourhoods (an epoch), then all continue from the best
+    /// roster of the epoch. Epochs end by count, not by time, so the result does not depend on
+    /// thread timing.
+    fn large_neighbourhood_search(&mut self, until: Instant) -> Result<(), SolveError> {
         let compiled = self.compiled;
-        let staff_count = compiled.staff.len();
-        let days = compiled.days;
-        if staff_count == 0 {
+        if compiled.staff.is_empty() || compiled.days == 0 {
             return Ok(());
         }
-        let all_cells = (staff_count * days) as f64;
-        // Target count of free (staff, day) cells; adapted to how the sub-solves go.
-        let mut target = (all_cells / 4.0).clamp(2.0 * days.min(56) as f64, 600.0);
+        let workers = self.options.threads.max(1) as usize;
+        let mut states: Vec<Worker> = (0..workers)
+            .map(|w| Worker::new(compiled, self.options.seed, w))
+            .collect();
         let mut current = self.best.clone();
         let mut current_objective = self.best_objective;
-        while self.remaining() > 0.05 && !self.bound_reached() {
-            if self
-                .options
-                .iteration_limit
-                .is_some_and(|limit| self.iterations >= limit)
-            {
-                break;
-            }
-            let hood = self.pick(target);
-            let limits = self.limits(self.remaining().min(10.0), Some(500));
-            let outcome = milp::build(compiled, &current, &hood, false)
-                .solve(&current, &limits)
-                .map_err(|message| SolveError::Solver { message })?;
-            self.iterations += 1;
-            if outcome.finished {
-                target = (target * 1.08).min(all_cells);
+        while Instant::now() < until && !self.bound_reached() {
+            let epoch = match self.options.iteration_limit {
+                Some(limit) if self.iterations >= limit => break,
+                Some(limit) => EPOCH.min((limit - self.iterations).div_ceil(workers as u64)),
+                None => EPOCH,
+            };
+            let context = WorkerContext {
+                problem: self.problem,
+                compiled,
+                options: self.options,
+                until,
+                start: &current,
+                start_objective: current_objective,
+                iterations: epoch,
+            };
+            let results: Vec<Result<EpochResult, SolveError>> = if workers == 1 {
+                vec![states[0].run(&context)]
             } else {
-                target = (target * 0.8).max(days.min(8) as f64);
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = states
+                        .iter_mut()
+                        .map(|state| {
+                            let context = &context;
+                            scope.spawn(move || state.run(context))
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                Err(SolveError::Solver {
+                                    message: "a search worker panicked".to_owned(),
+                                })
+                            })
+                        })
+                        .collect()
+                })
+            };
+            let mut chosen: Option<EpochResult> = None;
+            for result in results {
+                let result = result?;
+                self.iterations += result.iterations;
+                self.improvements += result.improvements;
+                if chosen
+                    .as_ref()
+                    .is_none_or(|c| result.objective < c.objective)
+                {
+                    chosen = Some(result);
+                }
             }
-            if let Some(roster) = outcome.roster {
-                let objective = self.objective(&roster);
-                // Equal rosters are accepted to drift across plateaus; the best is kept apart.
-                if objective <= current_objective {
-                    current_objective = objective;
-                    current = roster;
+            if let Some(chosen) = chosen {
+                if chosen.objective <= current_objective {
+                    current_objective = chosen.objective;
+                    current = chosen.roster;
                     if current_objective < self.best_objective {
                         self.best_objective = current_objective;
                         self.best = current.clone();
-                        self.improvements += 1;
                     }
                 }
             }
         }
         Ok(())
-    }
-
-    /// Chooses the next neighbourhood of about `target` free cells: some staff over a stretch of
-    /// days, all staff over a window of days, or a mix.
-    fn pick(&mut self, target: f64) -> Neighbourhood {
-        let compiled = self.compiled;
-        let staff_count = compiled.staff.len();
-        let days = compiled.days;
-        let kind = self.rng.below(3);
-        let (staff_wanted, length) = match kind {
-            // Whole staff members (over the full horizon when it fits).
-            0 => {
-                let k = ((target / days as f64).round() as usize).clamp(2, staff_count);
-                let length = ((target / k as f64).round() as usize).clamp(7.min(days), days);
-                (k, length)
-            }
-            // A window of days for everyone.
-            1 => {
-                let length = ((target / staff_count as f64).round() as usize).clamp(2.min(days), days);
-                (staff_count, length)
-            }
-            // Half the staff over a longer window.
-            _ => {
-                let k = (staff_count / 2).max(2).min(staff_count);
-                let length = ((target / k as f64).round() as usize).clamp(3.min(days), days);
-                (k, length)
-            }
-        };
-        let first_day = self.rng.below(days - length + 1);
-        let mut staff: Vec<usize> = (0..staff_count).collect();
-        // Partial Fisher–Yates: the first `staff_wanted` entries are a uniform sample.
-        for i in 0..staff_wanted.min(staff_count) {
-            let j = i + self.rng.below(staff_count - i);
-            staff.swap(i, j);
-        }
-        staff.truncate(staff_wanted);
-        staff.sort_unstable();
-        let _ = self.rng.unit();
-        Neighbourhood {
-            staff,
-            first_day,
-            end_day: first_day + length,
-        }
     }
 
     fn finish(self) -> Solution {
@@ -401,3 +399,152 @@ impl Search<'_> {
         }
     }
 }
+
+/// Neighbourhood solves per worker between synchronisations.
+const EPOCH: u64 = 6;
+
+/// The three kinds of neighbourhood.
+const KINDS: usize = 3;
+
+struct WorkerContext<'a> {
+    problem: &'a Problem,
+    compiled: &'a Compiled,
+    options: &'a SolveOptions,
+    until: Instant,
+    start: &'a [Vec<Option<usize>>],
+    start_objective: i64,
+    iterations: u64,
+}
+
+struct EpochResult {
+    roster: Vec<Vec<Option<usize>>>,
+    objective: i64,
+    iterations: u64,
+    improvements: u64,
+}
+
+/// One search worker: its random stream and its neighbourhood sizes, kept across epochs.
+struct Worker {
+    rng: Rng,
+    /// Target count of free (staff, day) cells per kind of neighbourhood.
+    targets: [f64; KINDS],
+}
+
+impl Worker {
+    fn new(compiled: &Compiled, seed: u64, index: usize) -> Worker {
+        let cells = (compiled.staff.len() * compiled.days) as f64;
+        let start = (cells / 4.0).clamp(2.0 * compiled.days.min(56) as f64, 600.0).min(cells);
+        Worker {
+            rng: Rng(seed ^ 0x5EED_0F_7E4D ^ (index as u64).wrapping_mul(0x9E37_79B9)),
+            targets: [start; KINDS],
+        }
+    }
+
+    fn run(&mut self, context: &WorkerContext<'_>) -> Result<EpochResult, SolveError> {
+        let compiled = context.compiled;
+        let all_cells = (compiled.staff.len() * compiled.days) as f64;
+        let min_cells = (compiled.days.min(8) as f64).min(all_cells);
+        let mut current = context.start.to_vec();
+        let mut objective = context.start_objective;
+        let mut iterations = 0;
+        let mut improvements = 0;
+        while iterations < context.iterations {
+            let remaining = context
+                .until
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            if remaining <= 0.01 {
+                break;
+            }
+            let kind = self.pick_kind();
+            let hood = self.pick(compiled, kind);
+            let limits = Limits {
+                time_limit: remaining.min(SUB_TIME_LIMIT),
+                node_limit: Some(SUB_NODE_LIMIT),
+                relative_gap: 0.0,
+                threads: 1,
+                seed: (context.options.seed % (i32::MAX as u64)) as i32,
+            };
+            let outcome = milp::build(compiled, &current, &hood, false)
+                .solve(&current, &limits)
+                .map_err(|message| SolveError::Solver { message })?;
+            iterations += 1;
+            let target = &mut self.targets[kind];
+            *target = if outcome.finished {
+                (*target * 1.1).min(all_cells)
+            } else {
+                (*target * 0.8).max(min_cells)
+            };
+            if let Some(roster) = outcome.roster {
+                let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
+                // Equal rosters are accepted to drift across plateaus.
+                if candidate <= objective {
+                    if candidate < objective {
+                        improvements += 1;
+                    }
+                    objective = candidate;
+                    current = roster;
+                }
+            }
+        }
+        Ok(EpochResult {
+            roster: current,
+            objective,
+            iterations,
+            improvements,
+        })
+    }
+
+    fn pick_kind(&mut self) -> usize {
+        match self.rng.below(20) {
+            0..7 => 0,
+            7..15 => 1,
+            _ => 2,
+        }
+    }
+
+    /// The next neighbourhood of the given kind, of about the kind's target size in free cells:
+    /// a few staff over a long stretch of days, everyone over a window of days, or half the staff
+    /// over a window.
+    fn pick(&mut self, compiled: &Compiled, kind: usize) -> Neighbourhood {
+        let staff_count = compiled.staff.len();
+        let days = compiled.days;
+        let target = self.targets[kind];
+        let (staff_wanted, length) = match kind {
+            0 => {
+                let k = (2 + self.rng.below(3)).min(staff_count);
+                let length = ((target / k as f64).round() as usize).clamp(14.min(days), days);
+                (k, length)
+            }
+            1 => {
+                let length =
+                    ((target / staff_count as f64).round() as usize).clamp(2.min(days), days);
+                (staff_count, length)
+            }
+            _ => {
+                let k = (staff_count / 2).max(2).min(staff_count);
+                let length = ((target / k as f64).round() as usize).clamp(3.min(days), days);
+                (k, length)
+            }
+        };
+        let first_day = self.rng.below(days - length + 1);
+        let mut staff: Vec<usize> = (0..staff_count).collect();
+        // Partial Fisher–Yates: the first `staff_wanted` entries are a uniform sample.
+        for i in 0..staff_wanted {
+            let j = i + self.rng.below(staff_count - i);
+            staff.swap(i, j);
+        }
+        staff.truncate(staff_wanted);
+        staff.sort_unstable();
+        Neighbourhood {
+            staff,
+            first_day,
+            end_day: first_day + length,
+        }
+    }
+}
+
+/// HiGHS limits of one neighbourhood solve: the node limit is the deterministic one; the time
+/// limit only guards against a pathological root node.
+const SUB_NODE_LIMIT: i32 = 20;
+const SUB_TIME_LIMIT: f64 = 2.0;
