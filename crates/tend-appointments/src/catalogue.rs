@@ -8,11 +8,12 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use tend_core::{Role, SiteId};
 
 use crate::ids::{ResourceId, ServiceId};
+use crate::interval::TimeInterval;
 
 /// The grain of bookable time, in minutes. Durations, buffers, offsets and slot steps are
 /// multiples of it; so are booking starts.
@@ -431,6 +432,29 @@ impl Service {
 
     pub fn is_urgent(&self) -> bool {
         self.draft.urgent
+    }
+
+    /// The visit itself, without buffers: what the client's diary is blocked for.
+    pub fn visit_at(&self, start: DateTime<Utc>) -> TimeInterval {
+        TimeInterval::of_positive_length(start, self.duration())
+    }
+
+    /// What a staff member filling `requirement` is busy for when the visit starts at `start`:
+    /// their part of the visit widened by the service's buffers (preparation and clean-up are
+    /// theirs too).
+    pub fn staff_time_at(
+        &self,
+        requirement: &StaffRequirement,
+        start: DateTime<Utc>,
+    ) -> TimeInterval {
+        TimeInterval::of_positive_length(start + requirement.offset, requirement.length)
+            .widened(self.buffer_before(), self.buffer_after())
+    }
+
+    /// What each resource is busy for: the whole visit widened by the buffers.
+    pub fn resource_time_at(&self, start: DateTime<Utc>) -> TimeInterval {
+        self.visit_at(start)
+            .widened(self.buffer_before(), self.buffer_after())
     }
 
     pub fn draft(&self) -> &ServiceDraft {

@@ -59,6 +59,16 @@ impl TimeInterval {
         TimeInterval::new(start, start + length).ok()
     }
 
+    /// For lengths the crate has already checked to be positive (validated catalogue durations);
+    /// a non-positive length is stretched to one nanosecond rather than making an empty interval.
+    pub(crate) fn of_positive_length(start: DateTime<Utc>, length: Duration) -> TimeInterval {
+        debug_assert!(length > Duration::zero());
+        TimeInterval {
+            start,
+            end: start + length.max(Duration::nanoseconds(1)),
+        }
+    }
+
     pub fn start(&self) -> DateTime<Utc> {
         self.start
     }

@@ -6,10 +6,17 @@
 //! for slots, and enforces no double booking with the time quanta from
 //! [`booking::occupied_quanta`] under a `UNIQUE(owner, quantum)` constraint.
 
+pub mod availability;
 pub mod catalogue;
 pub mod ids;
 pub mod interval;
+pub mod search;
 
+pub use availability::{
+    local_day, resolve_local, Access, Availability, AvailabilityError, DayException,
+    EmergencyReserve, HeldTime, HoldPurpose, LocalDateRange, LocalTimeRange, Urgency, WeeklyHours,
+    WorkingTime,
+};
 pub use catalogue::{
     quantum, CatalogueError, Price, Qualification, Resource, ResourceKind, ResourceRequirement,
     ResourceTag, Service, ServiceDraft, SkillKey, StaffRequirement, StaffRequirementDraft,
@@ -17,3 +24,7 @@ pub use catalogue::{
 };
 pub use ids::{BookingId, ResourceId, SeriesId, ServiceId, WaitlistEntryId};
 pub use interval::{IntervalError, IntervalSet, TimeInterval};
+pub use search::{
+    check_start, find_slots, grid_starts, Calendar, ResourceAssignment, ResourceCandidate,
+    SearchError, Slot, SlotQuery, SlotRefusal, StaffAssignment, StaffCandidate, StaffPreference,
+};

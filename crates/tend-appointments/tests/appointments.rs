@@ -1,0 +1,522 @@
+//! Behaviour of the appointments domain through its public API.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Timelike, Utc, Weekday};
+use chrono_tz::Europe::Madrid;
+use tend_appointments::*;
+use tend_core::{Role, SiteId, SiteTimeZone, StaffId};
+
+const WEEKDAYS: [Weekday; 5] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+];
+const EVERY_DAY: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
+
+fn madrid() -> SiteTimeZone {
+    SiteTimeZone::parse("Europe/Madrid").unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A Madrid wall-clock time as an instant.
+fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Madrid
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn dates(first: NaiveDate, last: NaiveDate) -> LocalDateRange {
+    LocalDateRange::new(first, last).unwrap()
+}
+
+fn service(minutes: u32, staff: Vec<StaffRequirementDraft>) -> Service {
+    Service::new(ServiceDraft {
+        id: ServiceId::new(),
+        site_id: SiteId::new(),
+        name: "Consultation".into(),
+        description: String::new(),
+        price: Price {
+            minor_units: 5000,
+            currency: "EUR".into(),
+        },
+        duration_minutes: minutes,
+        buffer_before_minutes: 0,
+        buffer_after_minutes: 0,
+        staff_requirements: staff,
+        resource_requirements: vec![],
+        min_notice_minutes: 0,
+        booking_horizon_days: 365,
+        work_kind: None,
+        urgent: false,
+    })
+    .unwrap()
+}
+
+fn role(role: Role, count: u8) -> StaffRequirementDraft {
+    StaffRequirementDraft {
+        qualification: Qualification::Role(role),
+        count,
+        part: None,
+    }
+}
+
+fn weekly(days: &[Weekday], from: u32, to: u32) -> Availability {
+    Availability::new(WorkingTime::Weekly(
+        WeeklyHours::new().with(days, LocalTimeRange::hm(from, 0, to, 0).unwrap()),
+    ))
+}
+
+fn staff(roles: &[Role], free: IntervalSet) -> StaffCandidate {
+    StaffCandidate {
+        staff_id: StaffId::new(),
+        roles: roles.iter().copied().collect(),
+        skills: BTreeSet::new(),
+        free,
+    }
+}
+
+fn query(service: Service, range: LocalDateRange, now: DateTime<Utc>) -> SlotQuery {
+    SlotQuery {
+        service,
+        dates: range,
+        staff_preference: StaffPreference::Anyone,
+        step_minutes: 15,
+        now,
+        limit: None,
+    }
+}
+
+fn span(start: DateTime<Utc>, end: DateTime<Utc>) -> TimeInterval {
+    TimeInterval::new(start, end).unwrap()
+}
+
+// ---------------------------------------------------------------- availability and DST
+
+#[test]
+fn weekly_hours_keep_their_wall_clock_times_across_both_daylight_saving_changes() {
+    let hours = weekly(&EVERY_DAY, 9, 17);
+    for (day, offset_hours_before, offset_hours_after) in [((3, 28), 1, 2), ((10, 24), 2, 1)] {
+        let first = date(2026, day.0, day.1);
+        let free = hours.working_intervals(&madrid(), dates(first, first.succ_opt().unwrap()));
+        assert_eq!(free.len(), 2);
+        let [before, after] = [free.as_slice()[0], free.as_slice()[1]];
+        assert_eq!(before.start().hour(), 9 - offset_hours_before);
+        assert_eq!(after.start().hour(), 9 - offset_hours_after);
+        assert_eq!(before.duration(), Duration::hours(8));
+        assert_eq!(after.duration(), Duration::hours(8));
+    }
+}
+
+#[test]
+fn local_times_in_the_gap_move_to_its_end_and_repeated_times_take_the_first_instant() {
+    let gap = date(2026, 3, 29).and_hms_opt(2, 30, 0).unwrap();
+    assert_eq!(
+        resolve_local(Madrid, gap),
+        Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap()
+    );
+    let overlap = date(2026, 10, 25).and_hms_opt(2, 30, 0).unwrap();
+    assert_eq!(
+        resolve_local(Madrid, overlap),
+        Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap()
+    );
+    // The spring-forward day is 23 hours long, the fall-back day 25.
+    assert_eq!(
+        local_day(Madrid, date(2026, 3, 29)).unwrap().duration(),
+        Duration::hours(23)
+    );
+    assert_eq!(
+        local_day(Madrid, date(2026, 10, 25)).unwrap().duration(),
+        Duration::hours(25)
+    );
+    // A night range lying wholly in the gap disappears instead of shifting.
+    let in_gap = LocalTimeRange::hm(2, 0, 2, 45).unwrap();
+    assert_eq!(in_gap.on(Madrid, date(2026, 3, 29)), None);
+}
+
+#[test]
+fn exceptions_breaks_and_blocked_time_are_taken_out() {
+    let mut availability = weekly(&WEEKDAYS, 9, 17);
+    availability.breaks =
+        WeeklyHours::new().with(&WEEKDAYS, LocalTimeRange::hm(13, 0, 14, 0).unwrap());
+    availability.day_exceptions = vec![
+        DayException::Closed {
+            date: date(2026, 5, 5),
+        },
+        DayException::Hours {
+            date: date(2026, 5, 6),
+            ranges: vec![LocalTimeRange::hm(10, 0, 12, 0).unwrap()],
+        },
+    ];
+    availability.blocked = vec![span(local(2026, 5, 4, 9, 0), local(2026, 5, 4, 10, 0))];
+    let free = availability.working_intervals(&madrid(), dates(date(2026, 5, 4), date(2026, 5, 6)));
+    let expected: IntervalSet = [
+        span(local(2026, 5, 4, 10, 0), local(2026, 5, 4, 13, 0)),
+        span(local(2026, 5, 4, 14, 0), local(2026, 5, 4, 17, 0)),
+        span(local(2026, 5, 6, 10, 0), local(2026, 5, 6, 12, 0)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(free, expected);
+}
+
+#[test]
+fn held_time_and_the_emergency_reserve_are_open_only_to_the_right_bookings() {
+    let mut availability = weekly(&WEEKDAYS, 9, 17);
+    let hygiene = WorkKind::parse("hygiene").unwrap();
+    availability.held = vec![HeldTime {
+        interval: span(local(2026, 5, 4, 9, 0), local(2026, 5, 4, 10, 0)),
+        purpose: HoldPurpose::Work(hygiene.clone()),
+    }];
+    availability.emergency_reserve = Some(EmergencyReserve {
+        windows: WeeklyHours::new().with(&WEEKDAYS, LocalTimeRange::hm(16, 0, 17, 0).unwrap()),
+        release_before: Some(Duration::hours(2)),
+    });
+    let day = dates(date(2026, 5, 4), date(2026, 5, 4));
+    let early = local(2026, 5, 1, 8, 0);
+    let routine = Access {
+        urgency: Urgency::Routine,
+        work_kind: None,
+    };
+    let urgent = Access {
+        urgency: Urgency::Urgent,
+        work_kind: None,
+    };
+    let hygienist = Access {
+        urgency: Urgency::Routine,
+        work_kind: Some(hygiene),
+    };
+    let total = |access: &Access, now| {
+        availability
+            .free_for(&madrid(), day, access, now)
+            .total_duration()
+    };
+    assert_eq!(total(&routine, early), Duration::hours(6));
+    assert_eq!(total(&urgent, early), Duration::hours(7));
+    assert_eq!(total(&hygienist, early), Duration::hours(7));
+    // Two hours before the reserve starts, unused emergency time is released to everyone.
+    assert_eq!(
+        total(&routine, local(2026, 5, 4, 14, 0)),
+        Duration::hours(7)
+    );
+}
+
+// ---------------------------------------------------------------- slot search
+
+#[test]
+fn a_week_spanning_spring_forward_has_the_same_wall_clock_slots_every_day() {
+    let range = dates(date(2026, 3, 26), date(2026, 4, 1));
+    let hours = weekly(&EVERY_DAY, 9, 12);
+    let free = hours.working_intervals(&madrid(), range.widened_by_a_day());
+    let calendar = Calendar {
+        time_zone: madrid(),
+        staff: vec![staff(&[Role::Expert], free)],
+        resources: vec![],
+        client_busy: IntervalSet::empty(),
+    };
+    let now = local(2026, 3, 1, 8, 0);
+    let slots = find_slots(
+        &query(service(30, vec![role(Role::Expert, 1)]), range, now),
+        &calendar,
+    )
+    .unwrap();
+    // 09:00 to 11:30 every 15 minutes: 11 starts a day, 7 days.
+    assert_eq!(slots.len(), 77);
+    let starts: BTreeSet<_> = slots.iter().map(|slot| slot.start()).collect();
+    assert_eq!(starts.len(), slots.len(), "no slot twice");
+    for slot in &slots {
+        let wall = slot.local_start.time();
+        assert!(
+            wall.hour() >= 9 && (wall.hour(), wall.minute()) <= (11, 30),
+            "{wall}"
+        );
+        assert_eq!(wall.minute() % 15, 0);
+        assert_eq!(slot.visit.duration(), Duration::minutes(30));
+    }
+    let first_after = slots
+        .iter()
+        .find(|slot| slot.local_start.date_naive() == date(2026, 3, 29))
+        .unwrap();
+    assert_eq!(
+        first_after.start(),
+        Utc.with_ymd_and_hms(2026, 3, 29, 7, 0, 0).unwrap()
+    );
+}
+
+#[test]
+fn a_week_spanning_fall_back_has_no_shifted_or_duplicated_slots() {
+    let range = dates(date(2026, 10, 22), date(2026, 10, 28));
+    let free = weekly(&EVERY_DAY, 9, 12).working_intervals(&madrid(), range.widened_by_a_day());
+    let calendar = Calendar {
+        time_zone: madrid(),
+        staff: vec![staff(&[Role::Expert], free)],
+        resources: vec![],
+        client_busy: IntervalSet::empty(),
+    };
+    let now = local(2026, 10, 1, 8, 0);
+    let slots = find_slots(
+        &query(service(60, vec![role(Role::Expert, 1)]), range, now),
+        &calendar,
+    )
+    .unwrap();
+    assert_eq!(slots.len(), 7 * 9);
+    for day in range.days() {
+        let walls: Vec<_> = slots
+            .iter()
+            .filter(|slot| slot.local_start.date_naive() == day)
+            .map(|slot| slot.local_start.format("%H:%M").to_string())
+            .collect();
+        assert_eq!(walls.first().map(String::as_str), Some("09:00"), "{day}");
+        assert_eq!(walls.last().map(String::as_str), Some("11:00"), "{day}");
+        assert_eq!(walls.len(), 9, "{day}");
+    }
+}
+
+#[test]
+fn the_grid_skips_the_gap_and_keeps_both_instants_of_the_overlap() {
+    let spring = grid_starts(&madrid(), LocalDateRange::single(date(2026, 3, 29)), 30);
+    assert_eq!(spring.len(), 46); // 23 hours
+    let autumn = grid_starts(&madrid(), LocalDateRange::single(date(2026, 10, 25)), 30);
+    assert_eq!(autumn.len(), 50); // 25 hours
+    assert!(autumn
+        .windows(2)
+        .all(|pair| pair[1] - pair[0] == Duration::minutes(30)));
+}
+
+#[test]
+fn minimum_notice_horizon_buffers_and_the_clients_own_visits_are_respected() {
+    let day = date(2026, 5, 4);
+    let mut draft = service(30, vec![role(Role::Expert, 1)]).draft().clone();
+    draft.buffer_before_minutes = 10;
+    draft.buffer_after_minutes = 15;
+    draft.min_notice_minutes = 120;
+    let consultation = Service::new(draft).unwrap();
+    let free = weekly(&WEEKDAYS, 9, 12).working_intervals(&madrid(), LocalDateRange::single(day));
+    let mut calendar = Calendar {
+        time_zone: madrid(),
+        staff: vec![staff(&[Role::Expert], free)],
+        resources: vec![],
+        client_busy: span(local(2026, 5, 4, 11, 0), local(2026, 5, 4, 11, 30)).into_set(),
+    };
+    let now = local(2026, 5, 4, 7, 30);
+    let slots = find_slots(
+        &query(consultation.clone(), LocalDateRange::single(day), now),
+        &calendar,
+    )
+    .unwrap();
+    let walls: Vec<_> = slots
+        .iter()
+        .map(|s| s.local_start.format("%H:%M").to_string())
+        .collect();
+    // Buffers: first start 09:15 (10 minutes before) and last end 11:45 (15 after, before 12:00).
+    // Notice: not before 09:30. Client busy 11:00-11:30.
+    assert_eq!(walls, ["09:30", "09:45", "10:00", "10:15", "10:30"]);
+    assert_eq!(
+        slots[0].staff[0].occupied,
+        span(local(2026, 5, 4, 9, 20), local(2026, 5, 4, 10, 15))
+    );
+
+    let q = query(consultation, LocalDateRange::single(day), now);
+    let refused = |calendar: &Calendar, start| {
+        check_start(&q, calendar, start)
+            .map(|_| ())
+            .map_err(|e| e.code())
+    };
+    assert_eq!(
+        refused(&calendar, local(2026, 5, 4, 7, 0)),
+        Err("appointments.slot.start_in_past")
+    );
+    assert_eq!(
+        refused(&calendar, local(2026, 5, 4, 9, 0)),
+        Err("appointments.slot.not_enough_notice")
+    );
+    assert_eq!(
+        refused(&calendar, local(2027, 6, 1, 9, 0)),
+        Err("appointments.slot.beyond_horizon")
+    );
+    assert_eq!(
+        refused(&calendar, local(2026, 5, 4, 11, 0)),
+        Err("appointments.slot.client_busy")
+    );
+    assert_eq!(
+        refused(&calendar, local(2026, 5, 4, 9, 31)),
+        Err("appointments.slot.misaligned_start")
+    );
+    calendar.client_busy = IntervalSet::empty();
+    assert_eq!(
+        refused(&calendar, local(2026, 5, 4, 11, 30)),
+        Err("appointments.slot.no_qualified_staff_free")
+    );
+    assert_eq!(refused(&calendar, local(2026, 5, 4, 10, 5)), Ok(()));
+}
+
+trait IntoSet {
+    fn into_set(self) -> IntervalSet;
+}
+
+impl IntoSet for TimeInterval {
+    fn into_set(self) -> IntervalSet {
+        IntervalSet::single(self)
+    }
+}
+
+/// Store manager, consultant, expert and operator together for 90 minutes in a consultation
+/// room: only times when four distinct qualified people and a room are free.
+#[test]
+fn a_joint_four_role_appointment_needs_four_distinct_people_and_a_room() {
+    let day = date(2026, 5, 4);
+    let at = |h, m| local(2026, 5, 4, h, m);
+    let free = |pieces: &[(u32, u32, u32, u32)]| -> IntervalSet {
+        pieces
+            .iter()
+            .map(|&(h1, m1, h2, m2)| span(at(h1, m1), at(h2, m2)))
+            .collect()
+    };
+    // Anna is both store manager and consultant: she cannot fill both places.
+    let anna = staff(
+        &[Role::StoreManager, Role::Consultant],
+        free(&[(9, 0, 17, 0)]),
+    );
+    let bruno = staff(&[Role::Consultant], free(&[(11, 0, 17, 0)]));
+    let carla = staff(&[Role::Expert], free(&[(9, 0, 15, 0)]));
+    let dario = staff(&[Role::Operator], free(&[(9, 0, 13, 0), (14, 0, 17, 0)]));
+    let room_free = free(&[(9, 0, 12, 0), (14, 30, 17, 0)]);
+    let mut draft = service(
+        90,
+        vec![
+            role(Role::StoreManager, 1),
+            role(Role::Consultant, 1),
+            role(Role::Expert, 1),
+            role(Role::Operator, 1),
+        ],
+    )
+    .draft()
+    .clone();
+    draft.resource_requirements = vec![ResourceRequirement {
+        kind: ResourceKind::Room,
+        tags: [ResourceTag::parse("consultation").unwrap()]
+            .into_iter()
+            .collect(),
+        count: 1,
+    }];
+    let joint = Service::new(draft).unwrap();
+    let room = ResourceCandidate {
+        resource_id: ResourceId::new(),
+        kind: ResourceKind::Room,
+        tags: [ResourceTag::parse("consultation").unwrap()]
+            .into_iter()
+            .collect(),
+        free: room_free.clone(),
+    };
+    let plain_room = ResourceCandidate {
+        resource_id: ResourceId::new(),
+        kind: ResourceKind::Room,
+        tags: BTreeSet::new(),
+        free: free(&[(9, 0, 17, 0)]),
+    };
+    let people = [anna.clone(), bruno.clone(), carla.clone(), dario.clone()];
+    let calendar = Calendar {
+        time_zone: madrid(),
+        staff: people.to_vec(),
+        resources: vec![plain_room, room.clone()],
+        client_busy: IntervalSet::empty(),
+    };
+    let now = local(2026, 5, 1, 8, 0);
+    let slots = find_slots(
+        &query(joint.clone(), LocalDateRange::single(day), now),
+        &calendar,
+    )
+    .unwrap();
+    let walls: Vec<_> = slots
+        .iter()
+        .map(|s| s.local_start.format("%H:%M").to_string())
+        .collect();
+    // Bruno from 11:00, room until 12:00 -> none in the morning (11:00+1:30 > 12:00).
+    // Afternoon: room from 14:30, Carla until 15:00 -> none. So nothing: widen Carla and see.
+    assert!(walls.is_empty(), "{walls:?}");
+
+    let mut calendar = calendar;
+    calendar.staff[2].free = free(&[(9, 0, 17, 0)]);
+    let slots = find_slots(&query(joint, LocalDateRange::single(day), now), &calendar).unwrap();
+    let walls: Vec<_> = slots
+        .iter()
+        .map(|s| s.local_start.format("%H:%M").to_string())
+        .collect();
+    assert_eq!(walls, ["14:30", "14:45", "15:00", "15:15", "15:30"]);
+    // Brute-force check of every slot: distinct, qualified, free people; the tagged room.
+    for slot in &slots {
+        let ids: BTreeSet<_> = slot.staff_ids().collect();
+        assert_eq!(ids.len(), 4);
+        assert!(ids.contains(&anna.staff_id) && ids.contains(&bruno.staff_id));
+        let manager = slot
+            .staff
+            .iter()
+            .find(|a| a.requirement_index == 0)
+            .unwrap();
+        assert_eq!(
+            manager.staff_id, anna.staff_id,
+            "Anna must be the manager, Bruno the consultant"
+        );
+        for assignment in &slot.staff {
+            let person = calendar
+                .staff
+                .iter()
+                .find(|p| p.staff_id == assignment.staff_id)
+                .unwrap();
+            assert!(person.free.contains(&assignment.occupied));
+        }
+        assert_eq!(slot.resources.len(), 1);
+        assert_eq!(slot.resources[0].resource_id, room.resource_id);
+    }
+}
+
+#[test]
+fn preferred_staff_are_assigned_first_and_required_staff_always() {
+    let day = date(2026, 5, 4);
+    let free = weekly(&WEEKDAYS, 9, 10).working_intervals(&madrid(), LocalDateRange::single(day));
+    let first = staff(&[Role::Expert], free.clone());
+    let second = staff(&[Role::Expert], free);
+    let calendar = Calendar {
+        time_zone: madrid(),
+        staff: vec![first.clone(), second.clone()],
+        resources: vec![],
+        client_busy: IntervalSet::empty(),
+    };
+    let now = local(2026, 5, 1, 8, 0);
+    let mut q = query(
+        service(30, vec![role(Role::Expert, 1)]),
+        LocalDateRange::single(day),
+        now,
+    );
+    q.staff_preference = StaffPreference::Prefer(vec![second.staff_id]);
+    let slots = find_slots(&q, &calendar).unwrap();
+    assert!(slots
+        .iter()
+        .all(|slot| slot.staff[0].staff_id == second.staff_id));
+
+    q.staff_preference = StaffPreference::Required(vec![StaffId::new()]);
+    assert_eq!(
+        find_slots(&q, &calendar).map_err(|e| e.code()),
+        Err("appointments.unknown_staff")
+    );
+    q.step_minutes = 7;
+    assert_eq!(
+        find_slots(&q, &calendar).map_err(|e| e.code()),
+        Err("appointments.search.invalid_step")
+    );
+}
