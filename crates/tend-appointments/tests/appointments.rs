@@ -1,4 +1,6 @@
 //! Behaviour of the appointments domain through its public API.
+// Helpers outside #[test] functions unwrap fixed, known-good test data.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
 
