@@ -522,3 +522,417 @@ fn preferred_staff_are_assigned_first_and_required_staff_always() {
         Err("appointments.search.invalid_step")
     );
 }
+
+// ---------------------------------------------------------------- bookings, series, quanta
+
+fn one_expert_calendar(range: LocalDateRange, from: u32, to: u32) -> (Calendar, StaffId) {
+    let free = weekly(&EVERY_DAY, from, to).working_intervals(&madrid(), range.widened_by_a_day());
+    let person = staff(&[Role::Expert], free);
+    let id = person.staff_id;
+    (
+        Calendar {
+            time_zone: madrid(),
+            staff: vec![person],
+            resources: vec![],
+            client_busy: IntervalSet::empty(),
+        },
+        id,
+    )
+}
+
+#[test]
+fn a_weekly_series_keeps_ten_oclock_local_across_the_spring_change() {
+    let range = dates(date(2026, 3, 16), date(2026, 4, 30));
+    let (calendar, _) = one_expert_calendar(range, 9, 17);
+    let treatment = service(45, vec![role(Role::Expert, 1)]);
+    let q = query(treatment, range, local(2026, 3, 1, 8, 0));
+    let first = date(2026, 3, 17).and_hms_opt(10, 0, 0).unwrap();
+    let series = Recurrence::weekly(first, 1, 6).unwrap();
+    let outcomes = check_series(&q, &calendar, &series);
+    assert_eq!(outcomes.len(), 6);
+    for occurrence in &outcomes {
+        let slot = occurrence.outcome.as_ref().unwrap();
+        assert_eq!(slot.local_start.format("%H:%M").to_string(), "10:00");
+    }
+    // 10:00 is 09:00 UTC before the change and 08:00 UTC after it.
+    assert_eq!(outcomes[1].start.hour(), 9);
+    assert_eq!(outcomes[2].start.hour(), 8);
+    assert_eq!(
+        Recurrence::weekly(first, 0, 6).map_err(|e| e.code()),
+        Err("appointments.booking.invalid_recurrence")
+    );
+}
+
+#[test]
+fn a_series_reports_each_refused_occurrence() {
+    let range = dates(date(2026, 5, 1), date(2026, 5, 31));
+    let (mut calendar, expert) = one_expert_calendar(range, 9, 17);
+    // The expert is on leave the second week.
+    calendar.staff[0].free = calendar.staff[0]
+        .free
+        .subtract_interval(&span(local(2026, 5, 11, 0, 0), local(2026, 5, 16, 0, 0)));
+    let q = query(
+        service(60, vec![role(Role::Expert, 1)]),
+        range,
+        local(2026, 4, 1, 8, 0),
+    );
+    let series = Recurrence::weekly(date(2026, 5, 4).and_hms_opt(11, 0, 0).unwrap(), 1, 3).unwrap();
+    let codes: Vec<_> = check_series(&q, &calendar, &series)
+        .into_iter()
+        .map(|o| {
+            o.outcome
+                .map(|slot| slot.staff[0].staff_id)
+                .map_err(|e| e.code())
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            Ok(expert),
+            Err("appointments.slot.no_qualified_staff_free"),
+            Ok(expert)
+        ]
+    );
+}
+
+fn book(service: &Service, slot: &Slot) -> Booking {
+    Booking::from_slot(
+        BookingId::new(),
+        service,
+        tend_core::ClientId::new(),
+        slot,
+        Urgency::Routine,
+        None,
+    )
+}
+
+#[test]
+fn overlapping_bookings_share_a_quantum_and_back_to_back_ones_do_not() {
+    let day = LocalDateRange::single(date(2026, 5, 4));
+    let (calendar, expert) = one_expert_calendar(day, 9, 17);
+    let mut draft = service(30, vec![role(Role::Expert, 1)]).draft().clone();
+    draft.buffer_after_minutes = 10;
+    let cleaning = Service::new(draft).unwrap();
+    let q = query(cleaning.clone(), day, local(2026, 5, 1, 8, 0));
+    let slot_at = |h, m| check_start(&q, &calendar, local(2026, 5, 4, h, m)).unwrap();
+    let first = book(&cleaning, &slot_at(9, 0));
+    let overlapping = book(&cleaning, &slot_at(9, 35)); // inside the first's clean-up buffer
+    let back_to_back = book(&cleaning, &slot_at(9, 40));
+    let staff_quanta = |booking: &Booking| -> BTreeSet<i64> {
+        occupied_quanta(booking)
+            .into_iter()
+            .filter(|row| row.occupant == Occupant::Staff(expert))
+            .map(|row| row.quantum)
+            .collect()
+    };
+    assert_eq!(staff_quanta(&first).len(), 8); // 30 minutes + 10 buffer
+    assert!(!staff_quanta(&first).is_disjoint(&staff_quanta(&overlapping)));
+    assert!(staff_quanta(&first).is_disjoint(&staff_quanta(&back_to_back)));
+    // The client is busy for the visit only.
+    let client_rows = occupied_quanta(&first)
+        .into_iter()
+        .filter(|row| row.occupant.kind() == "client")
+        .count();
+    assert_eq!(client_rows, 6);
+
+    // A cancelled booking holds nothing; busy time feeds the next search.
+    let mut cancelled = first.clone();
+    cancelled
+        .apply(
+            BookingAction::Cancel,
+            local(2026, 5, 1, 8, 0),
+            &CancellationPolicy::default(),
+        )
+        .unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    assert!(occupied_quanta(&cancelled).is_empty());
+    let busy = busy_time([&first]);
+    let mut after = calendar.clone();
+    after.staff[0].free = after.staff[0]
+        .free
+        .subtract(&busy[&Occupant::Staff(expert)]);
+    assert_eq!(
+        check_start(&q, &after, local(2026, 5, 4, 9, 35)).map_err(|e| e.code()),
+        Err("appointments.slot.no_qualified_staff_free")
+    );
+    assert!(check_start(&q, &after, local(2026, 5, 4, 9, 40)).is_ok());
+}
+
+#[test]
+fn rescheduling_moves_upcoming_bookings_only_and_no_shows_are_counted() {
+    let day = LocalDateRange::single(date(2026, 5, 4));
+    let (calendar, _) = one_expert_calendar(day, 9, 17);
+    let visit = service(30, vec![role(Role::Expert, 1)]);
+    let q = query(visit.clone(), day, local(2026, 5, 1, 8, 0));
+    let slot_at = |h| check_start(&q, &calendar, local(2026, 5, 4, h, 0)).unwrap();
+    let mut booking = book(&visit, &slot_at(9));
+    booking.reschedule(&visit, &slot_at(11)).unwrap();
+    assert_eq!(booking.start(), local(2026, 5, 4, 11, 0));
+    let policy = CancellationPolicy::default();
+    booking
+        .apply(
+            BookingAction::MarkNoShow,
+            local(2026, 5, 4, 11, 20),
+            &policy,
+        )
+        .unwrap();
+    assert_eq!(
+        booking
+            .reschedule(&visit, &slot_at(12))
+            .map_err(|e| e.code()),
+        Err("appointments.booking.not_reschedulable")
+    );
+    let mut second = book(&visit, &slot_at(13));
+    second.client_id = booking.client_id;
+    second
+        .apply(BookingAction::MarkNoShow, local(2026, 5, 4, 13, 5), &policy)
+        .unwrap();
+    let third = book(&visit, &slot_at(14));
+    let counts = no_show_counts([&booking, &second, &third]);
+    assert_eq!(counts.get(&booking.client_id), Some(&2));
+    assert_eq!(counts.get(&third.client_id), None);
+}
+
+// ---------------------------------------------------------------- waitlist and reminders
+
+#[test]
+fn a_freed_slot_goes_to_the_first_matching_waiting_client() {
+    let day = LocalDateRange::single(date(2026, 5, 4));
+    let (calendar, expert) = one_expert_calendar(day, 9, 17);
+    let visit = service(30, vec![role(Role::Expert, 1)]);
+    let q = query(visit.clone(), day, local(2026, 5, 1, 8, 0));
+    let slot = check_start(&q, &calendar, local(2026, 5, 4, 10, 0)).unwrap();
+    let entry = |joined_day: u32,
+                 first: NaiveDate,
+                 last: NaiveDate,
+                 preference: StaffPreference| WaitlistEntry {
+        id: WaitlistEntryId::new(),
+        client_id: tend_core::ClientId::new(),
+        service_id: visit.id(),
+        dates: dates(first, last),
+        staff_preference: preference,
+        joined_at: local(2026, 4, joined_day, 12, 0),
+        status: WaitlistStatus::Waiting,
+    };
+    let wrong_dates = entry(
+        1,
+        date(2026, 5, 5),
+        date(2026, 5, 9),
+        StaffPreference::Anyone,
+    );
+    let wrong_person = entry(
+        2,
+        date(2026, 5, 1),
+        date(2026, 5, 9),
+        StaffPreference::Required(vec![StaffId::new()]),
+    );
+    let mut other_service = entry(
+        3,
+        date(2026, 5, 1),
+        date(2026, 5, 9),
+        StaffPreference::Anyone,
+    );
+    other_service.service_id = ServiceId::new();
+    let mut offered = entry(
+        4,
+        date(2026, 5, 1),
+        date(2026, 5, 9),
+        StaffPreference::Anyone,
+    );
+    offered.status = WaitlistStatus::Offered;
+    let later = entry(
+        6,
+        date(2026, 5, 4),
+        date(2026, 5, 4),
+        StaffPreference::Anyone,
+    );
+    let first_in_line = entry(
+        5,
+        date(2026, 5, 4),
+        date(2026, 5, 4),
+        StaffPreference::Required(vec![expert]),
+    );
+    let entries = vec![
+        wrong_dates,
+        wrong_person,
+        other_service,
+        offered,
+        later.clone(),
+        first_in_line.clone(),
+    ];
+    let chosen = first_match(&entries, visit.id(), &slot, &madrid(), None).unwrap();
+    assert_eq!(chosen.id, first_in_line.id);
+    let chosen = first_match(
+        &entries,
+        visit.id(),
+        &slot,
+        &madrid(),
+        Some(first_in_line.client_id),
+    )
+    .unwrap();
+    assert_eq!(chosen.id, later.id);
+    let offer = make_offer(chosen, &slot, local(2026, 5, 4, 9, 30), Duration::hours(2));
+    assert_eq!(
+        offer.expires_at,
+        slot.start(),
+        "an offer never outlives the slot"
+    );
+}
+
+#[test]
+fn reminders_skip_the_past_and_follow_reschedules_and_cancellations() {
+    let day = LocalDateRange::single(date(2026, 5, 4));
+    let (calendar, _) = one_expert_calendar(day, 9, 17);
+    let visit = service(30, vec![role(Role::Expert, 1)]);
+    let now = local(2026, 5, 3, 12, 0);
+    let q = query(visit.clone(), day, now);
+    let mut booking = book(
+        &visit,
+        &check_start(&q, &calendar, local(2026, 5, 4, 10, 0)).unwrap(),
+    );
+    let policy = ReminderPolicy::default();
+    let before = reminder_schedule(&booking, &policy, now);
+    // The 24-hour reminder (10:00 on the 3rd) has passed; only the 2-hour one is due.
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].send_at, local(2026, 5, 4, 8, 0));
+    assert_eq!(before[0].lead_minutes, 120);
+
+    booking
+        .reschedule(
+            &visit,
+            &check_start(&q, &calendar, local(2026, 5, 4, 15, 0)).unwrap(),
+        )
+        .unwrap();
+    let after = reminder_schedule(&booking, &policy, now);
+    assert_eq!(after.len(), 2);
+    let changes = reminder_changes(&before, &after);
+    assert_eq!(changes.cancel, before);
+    assert_eq!(changes.create.len(), 2);
+    assert_ne!(before[0].outbox_key(), after[1].outbox_key());
+
+    booking
+        .apply(BookingAction::Cancel, now, &CancellationPolicy::default())
+        .unwrap();
+    assert_eq!(booking.status, BookingStatus::Cancelled); // 27 hours ahead: not late
+    let cancelled = reminder_schedule(&booking, &policy, now);
+    assert!(cancelled.is_empty());
+    assert_eq!(reminder_changes(&after, &cancelled).cancel, after);
+    assert_eq!(
+        ReminderPolicy::new(vec![0]).map_err(|e| e.code()),
+        Err("appointments.reminder.zero_lead")
+    );
+}
+
+// ---------------------------------------------------------------- iCalendar
+
+/// Unfolds an iCalendar text, checking CRLF endings and the 75-octet limit on the way.
+fn unfold(text: &str) -> Vec<String> {
+    assert!(text.ends_with("\r\n"));
+    let physical: Vec<&str> = text[..text.len() - 2].split("\r\n").collect();
+    let mut logical: Vec<String> = Vec::new();
+    for line in physical {
+        assert!(
+            !line.contains('\n') && !line.contains('\r'),
+            "bare line break in {line:?}"
+        );
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+        match line.strip_prefix(' ') {
+            Some(rest) => logical.last_mut().unwrap().push_str(rest),
+            None => logical.push(line.to_owned()),
+        }
+    }
+    logical
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') | Some('N') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_staff_members_day_exports_as_valid_icalendar_that_parses_back() {
+    let day = LocalDateRange::single(date(2026, 3, 29));
+    let (calendar, expert) = one_expert_calendar(day, 9, 17);
+    let visit = service(60, vec![role(Role::Expert, 1)]);
+    let q = query(visit.clone(), day, local(2026, 3, 1, 8, 0));
+    let morning = book(
+        &visit,
+        &check_start(&q, &calendar, local(2026, 3, 29, 9, 0)).unwrap(),
+    );
+    let afternoon = book(
+        &visit,
+        &check_start(&q, &calendar, local(2026, 3, 29, 15, 0)).unwrap(),
+    );
+    let mut cancelled = book(
+        &visit,
+        &check_start(&q, &calendar, local(2026, 3, 29, 12, 0)).unwrap(),
+    );
+    cancelled.status = BookingStatus::Cancelled;
+    let long_name =
+        "Revisión, limpieza; y blanqueamiento \\ con anestesia local\nsegunda línea — ñandú "
+            .repeat(2);
+    let text = staff_day_calendar(
+        "Dr. Ruiz, Sunday",
+        expert,
+        date(2026, 3, 29),
+        &madrid(),
+        &[afternoon.clone(), cancelled, morning.clone()],
+        |_| long_name.clone(),
+        Utc.with_ymd_and_hms(2026, 3, 20, 8, 0, 0).unwrap(),
+    );
+    let lines = unfold(&text);
+    assert_eq!(lines.first().map(String::as_str), Some("BEGIN:VCALENDAR"));
+    assert_eq!(lines.last().map(String::as_str), Some("END:VCALENDAR"));
+    assert!(lines.contains(&"VERSION:2.0".to_owned()));
+    assert!(lines.iter().any(|l| l.starts_with("PRODID:")));
+    assert!(lines.contains(&"X-WR-CALNAME:Dr. Ruiz\\, Sunday".to_owned()));
+    let events: Vec<&[String]> = lines.split(|l| l == "BEGIN:VEVENT").skip(1).collect();
+    assert_eq!(events.len(), 2, "the cancelled booking is left out");
+    let property = |event: &[String], name: &str| -> String {
+        event
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_owned))
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    let expected = [
+        (&morning, "20260329T070000Z", "20260329T080000Z"),
+        (&afternoon, "20260329T130000Z", "20260329T140000Z"),
+    ];
+    for (event, (booking, start, end)) in events.iter().zip(expected) {
+        assert_eq!(property(event, "UID"), format!("{}@tend", booking.id));
+        assert_eq!(property(event, "DTSTAMP"), "20260320T080000Z");
+        assert_eq!(property(event, "DTSTART"), start);
+        assert_eq!(property(event, "DTEND"), end);
+        assert_eq!(unescape(&property(event, "SUMMARY")), long_name);
+        assert_eq!(property(event, "STATUS"), "TENTATIVE");
+        assert!(event.contains(&"END:VEVENT".to_owned()));
+    }
+    let resource_text = resource_day_calendar(
+        "Room 1",
+        ResourceId::new(),
+        date(2026, 3, 29),
+        &madrid(),
+        &[morning],
+        |_| "x".into(),
+        Utc::now(),
+    );
+    assert_eq!(
+        unfold(&resource_text)
+            .iter()
+            .filter(|l| *l == "BEGIN:VEVENT")
+            .count(),
+        0
+    );
+}
