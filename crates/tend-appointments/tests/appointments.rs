@@ -936,3 +936,102 @@ fn a_staff_members_day_exports_as_valid_icalendar_that_parses_back() {
         0
     );
 }
+
+// ---------------------------------------------------------------- search against brute force
+
+mod brute_force {
+    use super::*;
+    use proptest::prelude::*;
+
+    const ROLES: [Role; 3] = [Role::Consultant, Role::Expert, Role::Operator];
+
+    /// Whether distinct people can fill `places` (each a list of who is free and qualified).
+    fn assignable(places: &[Vec<usize>], taken: &mut Vec<usize>) -> bool {
+        let Some((first, rest)) = places.split_first() else {
+            return true;
+        };
+        for &person in first {
+            if !taken.contains(&person) {
+                taken.push(person);
+                if assignable(rest, taken) {
+                    return true;
+                }
+                taken.pop();
+            }
+        }
+        false
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// On random diaries, the search returns exactly the starts where an exhaustive search
+        /// finds distinct qualified free people for every place, and each returned assignment
+        /// is valid.
+        #[test]
+        fn slot_search_agrees_with_exhaustive_assignment(
+            people in proptest::collection::vec(
+                (proptest::collection::btree_set(0usize..3, 1..3),
+                 proptest::collection::vec((0i64..36, 1i64..12), 1..4)),
+                2..6),
+            counts in (1u8..3, 1u8..2, 0u8..2),
+        ) {
+            let day = date(2026, 5, 4);
+            let base = local(2026, 5, 4, 9, 0);
+            let quarter = Duration::minutes(15);
+            let candidates: Vec<StaffCandidate> = people
+                .iter()
+                .map(|(roles, pieces)| {
+                    let free: IntervalSet = pieces
+                        .iter()
+                        .map(|&(s, l)| span(base + quarter * s as i32, base + quarter * (s + l) as i32))
+                        .collect();
+                    staff(&roles.iter().map(|&r| ROLES[r]).collect::<Vec<_>>(), free)
+                })
+                .collect();
+            let mut requirements = vec![role(ROLES[0], counts.0), role(ROLES[1], counts.1)];
+            if counts.2 > 0 {
+                requirements.push(StaffRequirementDraft {
+                    qualification: Qualification::Role(ROLES[2]),
+                    count: 1,
+                    part: Some(VisitPartDraft { offset_minutes: 15, length_minutes: 15 }),
+                });
+            }
+            let joint = service(45, requirements);
+            let calendar = Calendar {
+                time_zone: madrid(),
+                staff: candidates.clone(),
+                resources: vec![],
+                client_busy: IntervalSet::empty(),
+            };
+            let q = query(joint.clone(), LocalDateRange::single(day), local(2026, 5, 1, 8, 0));
+            let found: BTreeSet<DateTime<Utc>> =
+                find_slots(&q, &calendar).unwrap().iter().map(Slot::start).collect();
+            for start in grid_starts(&madrid(), LocalDateRange::single(day), 15) {
+                let mut places = Vec::new();
+                for requirement in joint.staff_requirements() {
+                    let need = joint.staff_time_at(requirement, start);
+                    let free: Vec<usize> = candidates
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| requirement.qualification().is_met_by(&c.roles, &c.skills))
+                        .filter(|(_, c)| c.free.contains(&need))
+                        .map(|(i, _)| i)
+                        .collect();
+                    for _ in 0..requirement.count() {
+                        places.push(free.clone());
+                    }
+                }
+                let possible = assignable(&places, &mut Vec::new());
+                prop_assert_eq!(found.contains(&start), possible, "at {}", start);
+                if let Ok(slot) = check_start(&q, &calendar, start) {
+                    let ids: BTreeSet<_> = slot.staff_ids().collect();
+                    prop_assert_eq!(ids.len(), slot.staff.len());
+                    for assignment in &slot.staff {
+                        let person = candidates.iter().find(|c| c.staff_id == assignment.staff_id).unwrap();
+                        prop_assert!(person.free.contains(&assignment.occupied));
+                    }
+                }
+            }
+        }
+    }
+}
