@@ -779,3 +779,77 @@ fn the_audit_trail_is_append_only_and_tampering_is_found() {
         });
     }
 }
+
+mod lifecycle_property {
+    //! Whatever transitions people request, the stored client follows the domain's state machine
+    //! exactly and its history records every step taken. (SQLite only: one shared database for
+    //! all cases; the example-based tests above cover PostgreSQL.)
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+    use tend_clients::{transition, ClientStatus};
+    use tend_core::Actor;
+    use tend_store::testing::{TestClock, TestDatabase};
+    use tend_store::Store;
+
+    struct Shared {
+        _database: TestDatabase,
+        store: Store,
+        admin: Actor,
+        site: tend_core::SiteId,
+    }
+
+    fn shared() -> &'static Shared {
+        static SHARED: OnceLock<Shared> = OnceLock::new();
+        SHARED.get_or_init(|| {
+            let database = TestDatabase::sqlite();
+            let store = database.open(TestClock::starting_now());
+            let bootstrap = store
+                .bootstrap("UTC", Some(super::ADMIN_PASSWORD.into()))
+                .unwrap()
+                .unwrap();
+            let admin = store
+                .login("admin@tend.local", super::ADMIN_PASSWORD)
+                .unwrap()
+                .actor;
+            Shared {
+                _database: database,
+                store,
+                admin,
+                site: bootstrap.site.id,
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn stored_status_follows_the_state_machine(
+            requests in prop::collection::vec((0usize..8, any::<bool>()), 1..10)
+        ) {
+            let Shared { store, admin, site, .. } = shared();
+            let input = serde_json::from_value(serde_json::json!({"full_name": "Property Client"})).unwrap();
+            let id = store.create_client(admin, *site, input).unwrap().client.client.id;
+            let mut current = ClientStatus::Inquiry;
+            let mut taken = 0;
+            for (index, with_reason) in requests {
+                let to = ClientStatus::ALL[index];
+                let reason = with_reason.then_some("because");
+                let expected = transition(current, to, reason);
+                let actual = store.transition_client(admin, id, to.as_str(), reason, None);
+                prop_assert_eq!(expected.is_ok(), actual.is_ok(), "{:?} -> {:?}: {:?}", current, to, actual);
+                if let Err(error) = actual {
+                    prop_assert!(error.code().starts_with("client."), "{}", error.code());
+                } else {
+                    current = to;
+                    taken += 1;
+                }
+            }
+            let stored = store.get_client(admin, id).unwrap();
+            prop_assert_eq!(stored.client.status, current);
+            prop_assert_eq!(stored.client.version, 1 + taken);
+            prop_assert_eq!(store.list_transitions(admin, id).unwrap().len() as i64, taken);
+        }
+    }
+}
