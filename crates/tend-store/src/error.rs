@@ -74,6 +74,8 @@ pub enum StoreError {
     Database(#[from] diesel::result::Error),
     #[error("no database connection available")]
     Pool(#[from] diesel::r2d2::PoolError),
+    #[error(transparent)]
+    Appointments(#[from] crate::appointments::AppointmentError),
 }
 
 impl StoreError {
@@ -100,6 +102,7 @@ impl StoreError {
             StoreError::PasswordHash(_) => "internal.password_hash",
             StoreError::Database(_) => "internal.database",
             StoreError::Pool(_) => "internal.database_unavailable",
+            StoreError::Appointments(error) => error.code(),
         }
     }
 
@@ -126,6 +129,7 @@ impl StoreError {
             | StoreError::PasswordHash(_)
             | StoreError::Database(_)
             | StoreError::Pool(_) => ErrorKind::Internal,
+            StoreError::Appointments(error) => error.kind(),
         }
     }
 
@@ -145,6 +149,7 @@ impl StoreError {
             StoreError::VersionConflict { expected, actual } => {
                 Some(serde_json::json!({ "expected_version": expected, "current_version": actual }))
             }
+            StoreError::Appointments(error) => error.details(),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 //! the domain rules with persistence: they check permissions, run every state change together with
 //! its audit event in one transaction, and return domain values or a [`StoreError`].
 
+mod appointments;
 mod audit;
 mod auth;
 mod clients;
@@ -24,6 +25,12 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use tend_core::Clock;
 
+pub use appointments::{
+    parse_booking_action, AppointmentError, BlockedTime, BookingOutcome, BookingQuery,
+    BookingRecord, BookingRequest, NoShowSummary, ReminderRecord, ResourceInput, ResourceRecord,
+    SeriesConflict, SeriesRequest, ServiceInput, SlotList, SlotSearch, StaffInput, StaffMember,
+    TimeOffInput, WaitlistInput, WaitlistOfferRecord, WaitlistRecord, WeekdayHours, WorkingHours,
+};
 pub use audit::{AuditPage, AuditQuery};
 pub use auth::{Session, SESSION_LIFETIME};
 pub use clients::{

@@ -89,6 +89,140 @@ diesel::table! {
     }
 }
 
+// Appointments (migration 2026-11-21-000002_appointments).
+
+diesel::table! {
+    staff_members (id) {
+        id -> Text,
+        site_id -> Text,
+        full_name -> Text,
+        role -> Text,
+        skills -> Text,
+        user_id -> Nullable<Text>,
+        working_hours -> Text,
+        created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    resources (id) {
+        id -> Text,
+        site_id -> Text,
+        name -> Text,
+        kind -> Text,
+        tags -> Text,
+        working_hours -> Text,
+        created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    blocked_times (id) {
+        id -> Text,
+        site_id -> Text,
+        owner_kind -> Text,
+        owner_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Text,
+        site_id -> Text,
+        name -> Text,
+        definition -> Text,
+        created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Text,
+        site_id -> Text,
+        service_id -> Text,
+        client_id -> Text,
+        status -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        urgency -> Text,
+        series_id -> Nullable<Text>,
+        assignments -> Text,
+        status_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    booking_occupancy (occupant_kind, occupant_id, quantum) {
+        occupant_kind -> Text,
+        occupant_id -> Text,
+        quantum -> BigInt,
+        booking_id -> Text,
+    }
+}
+
+diesel::table! {
+    booking_requests (actor_id, idempotency_key) {
+        actor_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        booking_id -> Text,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_reminders (id) {
+        id -> Text,
+        booking_id -> Text,
+        site_id -> Text,
+        channel -> Text,
+        lead_minutes -> BigInt,
+        due_at -> Timestamp,
+        status -> Text,
+        outbox_key -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    waitlist_entries (id) {
+        id -> Text,
+        site_id -> Text,
+        service_id -> Text,
+        client_id -> Text,
+        first_date -> Date,
+        last_date -> Date,
+        staff_preference -> Text,
+        status -> Text,
+        joined_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    waitlist_offers (id) {
+        id -> Text,
+        entry_id -> Text,
+        site_id -> Text,
+        starts_at -> Timestamp,
+        offered_at -> Timestamp,
+        expires_at -> Timestamp,
+        status -> Text,
+        booking_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> sites (site_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(clients -> sites (site_id));
@@ -101,4 +235,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     client_transitions,
     audit_events,
+    staff_members,
+    resources,
+    blocked_times,
+    services,
+    bookings,
+    booking_occupancy,
+    booking_requests,
+    outbox_reminders,
+    waitlist_entries,
+    waitlist_offers,
 );

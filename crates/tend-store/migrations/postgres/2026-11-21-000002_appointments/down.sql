@@ -1,0 +1,10 @@
+DROP TABLE waitlist_offers;
+DROP TABLE waitlist_entries;
+DROP TABLE outbox_reminders;
+DROP TABLE booking_requests;
+DROP TABLE booking_occupancy;
+DROP TABLE bookings;
+DROP TABLE services;
+DROP TABLE blocked_times;
+DROP TABLE resources;
+DROP TABLE staff_members;
