@@ -1,6 +1,7 @@
 //! The REST facade: JSON under `/api/v1`, bearer-token auth, one error shape, and an OpenAPI
 //! document generated from the handlers.
 
+pub mod appointments;
 pub mod auth;
 pub mod error;
 pub mod handlers;
@@ -22,7 +23,17 @@ pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
     info(title = "Tend", description = "Operations platform for care centers"),
     paths(
         login, logout, create_site, list_sites, create_user, create_client, list_clients,
-        get_client, update_client, transition_client, list_transitions, list_audit, healthz
+        get_client, update_client, transition_client, list_transitions, list_audit, healthz,
+        appointments::create_staff, appointments::list_staff, appointments::get_staff,
+        appointments::set_working_hours, appointments::add_time_off, appointments::staff_calendar,
+        appointments::create_resource, appointments::list_resources,
+        appointments::resource_calendar, appointments::create_service,
+        appointments::list_services, appointments::get_service, appointments::find_slots,
+        appointments::create_booking, appointments::create_series, appointments::list_bookings,
+        appointments::get_booking, appointments::reschedule_booking,
+        appointments::booking_action, appointments::booking_reminders,
+        appointments::client_no_shows, appointments::join_waitlist, appointments::list_waitlist,
+        appointments::accept_offer
     ),
     components(schemas(
         error::ErrorBody, error::ErrorDetail, LoginRequest, LoginResponse, SiteRequest,
@@ -95,7 +106,8 @@ pub fn configure(store: Store) -> impl Fn(&mut web::ServiceConfig) + Clone + Sen
                             .route(web::get().to(list_transitions))
                             .route(web::post().to(transition_client)),
                     )
-                    .service(resource("/audit").route(web::get().to(list_audit))),
+                    .service(resource("/audit").route(web::get().to(list_audit)))
+                    .configure(appointments::routes),
             );
     }
 }
