@@ -102,7 +102,7 @@ pub(super) fn load_calendar(
     let Some(window) = widened.utc_window(time_zone.tz()) else {
         return Ok(CalendarParts {
             free: Calendar {
-                time_zone: time_zone.clone(),
+                time_zone: *time_zone,
                 staff: Vec::new(),
                 resources: Vec::new(),
                 client_busy: IntervalSet::empty(),
@@ -174,7 +174,7 @@ pub(super) fn load_calendar(
     let existing = bookings_in(connection, site, &window, exclude)?;
     Ok(CalendarParts {
         free: Calendar {
-            time_zone: time_zone.clone(),
+            time_zone: *time_zone,
             staff,
             resources,
             client_busy: IntervalSet::empty(),
