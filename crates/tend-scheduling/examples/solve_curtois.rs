@@ -7,7 +7,9 @@ use std::time::Duration;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let file = args.get(1).ok_or("usage: solve_curtois FILE [SECONDS] [THREADS] [SEED]")?;
+    let file = args
+        .get(1)
+        .ok_or("usage: solve_curtois FILE [SECONDS] [THREADS] [SEED]")?;
     let seconds: f64 = args.get(2).map_or(Ok(10.0), |s| s.parse())?;
     let threads: u32 = args.get(3).map_or(Ok(1), |s| s.parse())?;
     let seed: u64 = args.get(4).map_or(Ok(0), |s| s.parse())?;
@@ -26,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.objective, r.best_bound, r.gap, r.status, r.seconds, r.iterations, r.improvements, violations.len()
     );
     for phase in &r.phases {
-        println!("  phase {:<22} {:>7.2}s objective {}", phase.name, phase.seconds, phase.objective);
+        println!(
+            "  phase {:<22} {:>7.2}s objective {}",
+            phase.name, phase.seconds, phase.objective
+        );
     }
     for v in violations.iter().take(10) {
         println!("  violation {v:?}");

@@ -13,24 +13,80 @@ use crate::model::{Compiled, Plan, Problem, ProblemError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Violation {
     /// The problem itself does not validate; nothing else was checked.
-    InvalidProblem { error: String },
-    UnknownStaff { staff: String },
-    UnknownShiftType { shift_type: String },
-    DayOutOfRange { staff: String, day: usize },
+    InvalidProblem {
+        error: String,
+    },
+    UnknownStaff {
+        staff: String,
+    },
+    UnknownShiftType {
+        shift_type: String,
+    },
+    DayOutOfRange {
+        staff: String,
+        day: usize,
+    },
     /// More than one shift for one staff member on one day.
-    DoubleBooked { staff: String, day: usize },
+    DoubleBooked {
+        staff: String,
+        day: usize,
+    },
     /// Not qualified for the shift type, a day off, leave, or a type with a limit of zero.
-    NotAllowed { staff: String, day: usize, shift_type: String },
+    NotAllowed {
+        staff: String,
+        day: usize,
+        shift_type: String,
+    },
     /// A pinned assignment was not kept.
-    PinnedNotKept { staff: String, day: usize },
-    ForbiddenSuccession { staff: String, day: usize, shift_type: String, next: String },
-    ShiftTypeLimit { staff: String, shift_type: String, count: u32, limit: u32 },
-    MinutesBelowMinimum { staff: String, minutes: i64, minimum: i64 },
-    MinutesAboveMaximum { staff: String, minutes: i64, maximum: i64 },
-    WorkRunTooLong { staff: String, first_day: usize, length: usize, maximum: usize },
-    WorkRunTooShort { staff: String, first_day: usize, length: usize, minimum: usize },
-    DaysOffRunTooShort { staff: String, first_day: usize, length: usize, minimum: usize },
-    TooManyWeekends { staff: String, worked: usize, maximum: usize },
+    PinnedNotKept {
+        staff: String,
+        day: usize,
+    },
+    ForbiddenSuccession {
+        staff: String,
+        day: usize,
+        shift_type: String,
+        next: String,
+    },
+    ShiftTypeLimit {
+        staff: String,
+        shift_type: String,
+        count: u32,
+        limit: u32,
+    },
+    MinutesBelowMinimum {
+        staff: String,
+        minutes: i64,
+        minimum: i64,
+    },
+    MinutesAboveMaximum {
+        staff: String,
+        minutes: i64,
+        maximum: i64,
+    },
+    WorkRunTooLong {
+        staff: String,
+        first_day: usize,
+        length: usize,
+        maximum: usize,
+    },
+    WorkRunTooShort {
+        staff: String,
+        first_day: usize,
+        length: usize,
+        minimum: usize,
+    },
+    DaysOffRunTooShort {
+        staff: String,
+        first_day: usize,
+        length: usize,
+        minimum: usize,
+    },
+    TooManyWeekends {
+        staff: String,
+        worked: usize,
+        maximum: usize,
+    },
 }
 
 /// What a penalty is for.

@@ -206,7 +206,11 @@ pub fn parse(text: &str) -> Result<Problem, CurtoisError> {
                     }));
                 }
                 let length_minutes = reader.number("shift length", fields[1])?;
-                for next in fields[2].split('|').map(str::trim).filter(|s| !s.is_empty()) {
+                for next in fields[2]
+                    .split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                {
                     successions.push((reader.line, shift_types.len(), next.to_owned()));
                 }
                 shift_types.push(ShiftType {
@@ -232,7 +236,11 @@ pub fn parse(text: &str) -> Result<Problem, CurtoisError> {
                     }));
                 }
                 let mut limits = BTreeMap::new();
-                for item in fields[1].split('|').map(str::trim).filter(|s| !s.is_empty()) {
+                for item in fields[1]
+                    .split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                {
                     let Some((shift, limit)) = item.split_once('=') else {
                         return Err(reader.err(LineProblem::BadShiftLimit {
                             value: item.to_owned(),

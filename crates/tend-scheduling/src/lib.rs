@@ -17,4 +17,7 @@ pub use model::{
     validate, Assignment, Contract, Contradiction, Demand, Fairness, FixedAssignment, Leave, Plan,
     Problem, ProblemError, ShiftRequest, ShiftType, StaffMember, MINUTES_PER_DAY,
 };
-pub use search::{solve, Phase, Report, SolveError, SolveOptions, SolveStatus, Solution};
+pub use search::{
+    build_full_model, solve, ModelSize, Phase, Report, Solution, SolveError, SolveOptions,
+    SolveStatus,
+};

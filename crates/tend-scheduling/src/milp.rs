@@ -16,6 +16,10 @@ pub(crate) struct Neighbourhood {
     pub staff: Vec<usize>,
     pub first_day: usize,
     pub end_day: usize,
+    /// Days from this one on are treated as beyond the horizon and the freed staff's horizon-wide
+    /// limits (minutes, shifts per type, weekends) are pro-rated to the days before it. Used by the
+    /// construction, which builds long schedules a stretch at a time. `None`: the real horizon.
+    pub visible_days: Option<usize>,
 }
 
 impl Neighbourhood {
@@ -24,6 +28,7 @@ impl Neighbourhood {
             staff: (0..compiled.staff.len()).collect(),
             first_day: 0,
             end_day: compiled.days,
+            visible_days: None,
         }
     }
 }
@@ -36,6 +41,8 @@ pub(crate) struct Limits {
     pub relative_gap: f64,
     pub threads: u32,
     pub seed: i32,
+    /// Stop after this many improving solutions (for a quick feasible start).
+    pub solution_limit: Option<i32>,
 }
 
 /// What a solve returned.
@@ -47,9 +54,6 @@ pub(crate) struct Outcome {
     pub bound: f64,
     /// HiGHS proved the sub-problem optimal (within the gap).
     pub finished: bool,
-    pub status: String,
-    pub columns: usize,
-    pub rows: usize,
 }
 
 /// A built model, ready to hand to HiGHS.
@@ -170,7 +174,11 @@ impl Builder<'_> {
                     .collect(),
             )
         } else {
-            Term::Constant(if self.incumbent[staff][day].is_some() { 1.0 } else { 0.0 })
+            Term::Constant(if self.incumbent[staff][day].is_some() {
+                1.0
+            } else {
+                0.0
+            })
         }
     }
 
@@ -179,7 +187,11 @@ impl Builder<'_> {
         if self.is_free(staff, day) {
             Term::Sum(self.x(staff, day, shift).into_iter().collect())
         } else {
-            Term::Constant(if self.incumbent[staff][day] == Some(shift) { 1.0 } else { 0.0 })
+            Term::Constant(if self.incumbent[staff][day] == Some(shift) {
+                1.0
+            } else {
+                0.0
+            })
         }
     }
 
@@ -203,7 +215,11 @@ impl Builder<'_> {
                         self.x.push(None);
                         continue;
                     }
-                    let start = if self.incumbent[e][d] == Some(s) { 1.0 } else { 0.0 };
+                    let start = if self.incumbent[e][d] == Some(s) {
+                        1.0
+                    } else {
+                        0.0
+                    };
                     let v = self.new_binary(start);
                     let cost = staff.cost_of(shifts, d, Some(s)) as f64 - off_cost;
                     if cost != 0.0 {
@@ -227,7 +243,40 @@ impl Builder<'_> {
         let compiled = self.compiled;
         let staff = &compiled.staff[e];
         let shifts = compiled.shifts;
-        let days = compiled.days;
+        let days = self
+            .hood
+            .visible_days
+            .unwrap_or(compiled.days)
+            .min(compiled.days);
+        // While the horizon is cut short (construction), upper limits apply to the days so far as
+        // they are, and the minimum minutes become what the remaining days must leave: the minimum
+        // less the most the days after the cut could still add. Both are necessary conditions, so
+        // they never cut off a schedule that could be completed.
+        let remaining_capacity = if days < compiled.days {
+            let longest = (0..shifts)
+                .filter(|&s| (days..compiled.days).any(|d| staff.may(shifts, d, s)))
+                .map(|s| compiled.shift_minutes[s])
+                .max()
+                .unwrap_or(0);
+            let period = staff.max_work + staff.min_off.max(1);
+            let mut capacity = 0usize;
+            let mut block = 0usize;
+            for d in days..=compiled.days {
+                if d < compiled.days && (0..shifts).any(|s| staff.may(shifts, d, s)) {
+                    block += 1;
+                } else {
+                    capacity +=
+                        (block / period) * staff.max_work + (block % period).min(staff.max_work);
+                    block = 0;
+                }
+            }
+            capacity as f64 * longest as f64
+        } else {
+            0.0
+        };
+        let scale_max = |limit: f64| -> f64 { limit };
+        let weekend_limit = staff.max_weekends as f64;
+        let scale_min = |limit: f64| -> f64 { (limit - remaining_capacity).max(0.0) };
         let (a, b) = (self.hood.first_day, self.hood.end_day);
 
         // At most one shift a day.
@@ -262,7 +311,7 @@ impl Builder<'_> {
                 for d in 0..days {
                     row.add(1.0, &self.works(e, d, s));
                 }
-                self.push(row, |x| x.leq(f64::from(limit)));
+                self.push(row, |x| x.leq(scale_max(f64::from(limit))));
             }
         }
         let mut minutes = Row::new();
@@ -278,7 +327,10 @@ impl Builder<'_> {
             }
         }
         if minutes.vars > 0 {
-            let (min, max) = (staff.min_minutes as f64, staff.max_minutes as f64);
+            let (min, max) = (
+                scale_min(staff.min_minutes as f64),
+                scale_max(staff.max_minutes as f64),
+            );
             let expr = minutes.expr;
             self.constraints.push(expr.clone().geq(min));
             self.constraints.push(expr.leq(max));
@@ -304,10 +356,13 @@ impl Builder<'_> {
                 continue;
             }
             let first = a.saturating_sub(minimum).max(1);
-            let last = b.min(days - 1);
+            // Against the real horizon even when it is cut short: a run reaching the cut is not
+            // at an edge, so the construction never leaves a run it cannot complete later.
+            let horizon = compiled.days;
+            let last = b.min(horizon - 1);
             for i in first..=last {
                 for j in 1..minimum {
-                    if i + j > days - 1 {
+                    if i + j > horizon - 1 {
                         break;
                     }
                     // work:  w[i] - w[i-1] - w[i+j] <= 0
@@ -353,8 +408,7 @@ impl Builder<'_> {
         }
         if count.vars > 0 {
             let expr = count.expr.clone();
-            self.constraints
-                .push(expr.leq(staff.max_weekends as f64));
+            self.constraints.push(expr.leq(weekend_limit));
             self.weekend_counts.push((e, count.expr));
         }
     }
@@ -581,17 +635,16 @@ impl Built {
     }
 
     /// Solves with HiGHS and writes the neighbourhood's cells into a copy of `incumbent`.
-    pub fn solve(self, incumbent: &[Vec<Option<usize>>], limits: &Limits) -> Result<Outcome, String> {
-        let columns = self.columns();
-        let rows = self.rows();
-        if columns == 0 {
+    pub fn solve(
+        self,
+        incumbent: &[Vec<Option<usize>>],
+        limits: &Limits,
+    ) -> Result<Outcome, String> {
+        if self.columns() == 0 {
             return Ok(Outcome {
                 roster: Some(incumbent.to_vec()),
                 bound: self.constant,
                 finished: true,
-                status: "Empty".to_owned(),
-                columns,
-                rows,
             });
         }
         let mut problem = self
@@ -604,10 +657,10 @@ impl Built {
         let mut model = problem.try_into_inner().map_err(|e| e.to_string())?;
         let option = |name: &'static str| move |e| format!("HiGHS option {name}: {e:?}");
         model
-            .try_set_option("output_flag", std::env::var_os("TEND_HIGHS_LOG").is_some())
+            .try_set_option("output_flag", false)
             .map_err(option("output_flag"))?;
         model
-            .try_set_option("log_to_console", std::env::var_os("TEND_HIGHS_LOG").is_some())
+            .try_set_option("log_to_console", false)
             .map_err(option("log_to_console"))?;
         model
             .try_set_option("time_limit", limits.time_limit.max(0.01))
@@ -621,6 +674,11 @@ impl Built {
         model
             .try_set_option("random_seed", limits.seed)
             .map_err(option("random_seed"))?;
+        if let Some(solutions) = limits.solution_limit {
+            model
+                .try_set_option("mip_max_improving_sols", solutions)
+                .map_err(option("mip_max_improving_sols"))?;
+        }
         if let Some(nodes) = limits.node_limit {
             model
                 .try_set_option("mip_max_nodes", nodes)
@@ -629,24 +687,18 @@ impl Built {
             model
                 .try_set_option("mip_pscost_minreliable", 0)
                 .map_err(option("mip_pscost_minreliable"))?;
-            {
-                model
-                    .try_set_option("mip_allow_restart", false)
-                    .map_err(option("mip_allow_restart"))?;
-            }
-            if let Some(effort) = std::env::var("TEND_HEUR").ok().and_then(|v| v.parse::<f64>().ok()) {
-                model
-                    .try_set_option("mip_heuristic_effort", effort)
-                    .map_err(option("mip_heuristic_effort"))?;
-            }
+            model
+                .try_set_option("mip_allow_restart", false)
+                .map_err(option("mip_allow_restart"))?;
         }
         if !self.relaxation {
             model
                 .try_set_solution(Some(&self.start), None, None, None)
                 .map_err(|e| format!("HiGHS start solution: {e:?}"))?;
         }
-        let solved = model.try_solve().map_err(|e| format!("HiGHS solve: {e:?}"))?;
-        let status = format!("{:?}", solved.status());
+        let solved = model
+            .try_solve()
+            .map_err(|e| format!("HiGHS solve: {e:?}"))?;
         let has_solution = solved
             .int_info_value(c"primal_solution_status")
             .is_ok_and(|v| v == 2);
@@ -657,7 +709,9 @@ impl Built {
                 .double_info_value(c"mip_dual_bound")
                 .unwrap_or(f64::NEG_INFINITY)
         } + self.constant;
-        let finished = status == "Optimal";
+        // Finished: the neighbourhood is solved to the requested gap (HiGHS reports an infinite
+        // gap when it has no solution).
+        let finished = has_solution && solved.mip_gap() <= limits.relative_gap + 1e-9;
         let roster = if has_solution && !self.relaxation {
             let values = solved.get_solution();
             let values = values.columns();
@@ -665,13 +719,14 @@ impl Built {
             let hood = &self.neighbourhood;
             let len = hood.end_day - hood.first_day;
             for (local, &e) in hood.staff.iter().enumerate() {
-                for d in hood.first_day..hood.end_day {
-                    roster[e][d] = None;
+                let cells = &mut roster[e][hood.first_day..hood.end_day];
+                for (offset, cell) in cells.iter_mut().enumerate() {
+                    *cell = None;
                     for s in 0..self.shifts {
-                        let index = (local * len + d - hood.first_day) * self.shifts + s;
+                        let index = (local * len + offset) * self.shifts + s;
                         if let Some(column) = self.x_columns[index] {
                             if values[column] > 0.5 {
-                                roster[e][d] = Some(s);
+                                *cell = Some(s);
                             }
                         }
                     }
@@ -685,9 +740,23 @@ impl Built {
             roster,
             bound,
             finished,
-            status,
-            columns,
-            rows,
         })
+    }
+}
+
+impl Built {
+    /// Hands the model to HiGHS without solving it (for the model-build benchmark).
+    pub fn load(self) -> Result<(), String> {
+        let mut problem = self
+            .variables
+            .minimise(self.objective)
+            .using(good_lp::highs);
+        for constraint in self.constraints {
+            problem.add_constraint(constraint);
+        }
+        problem
+            .try_into_inner()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }

@@ -204,7 +204,9 @@ pub enum Contradiction {
     MinutesUnreachable { min: u32, reachable: u64 },
     #[error("pinned shift on day {day} falls on a day off or leave")]
     PinnedOnDayOff { day: usize },
-    #[error("pinned shift {shift_type:?} on day {day} is not a shift type this staff member may work")]
+    #[error(
+        "pinned shift {shift_type:?} on day {day} is not a shift type this staff member may work"
+    )]
     PinnedNotQualified { day: usize, shift_type: String },
     #[error("day {day} is pinned twice with different values")]
     PinnedTwice { day: usize },
@@ -267,8 +269,6 @@ pub(crate) struct CompiledStaff {
 pub(crate) struct CompiledCover {
     pub day: usize,
     pub shift: usize,
-    /// Index of the demand row in the problem.
-    pub demand: usize,
     /// Staff who count towards this cover.
     pub eligible: Vec<bool>,
     pub required: i64,
@@ -313,7 +313,11 @@ fn index_of<'a>(
     })
 }
 
-fn check_day(day: usize, days: usize, context: impl FnOnce() -> String) -> Result<(), ProblemError> {
+fn check_day(
+    day: usize,
+    days: usize,
+    context: impl FnOnce() -> String,
+) -> Result<(), ProblemError> {
     if day >= days {
         return Err(ProblemError::DayOutOfRange {
             context: context(),
@@ -347,7 +351,10 @@ impl Compiled {
             return Err(ProblemError::EmptyHorizon);
         }
         let shifts = problem.shift_types.len();
-        let shift_ids = id_map(problem.shift_types.iter().map(|s| s.id.as_str()), "shift type")?;
+        let shift_ids = id_map(
+            problem.shift_types.iter().map(|s| s.id.as_str()),
+            "shift type",
+        )?;
         let staff_ids = id_map(problem.staff.iter().map(|s| s.id.as_str()), "staff member")?;
 
         let mut forbidden = vec![vec![false; shifts]; shifts];
@@ -378,7 +385,11 @@ impl Compiled {
             .iter()
             .map(|s| i64::from(s.length_minutes))
             .collect();
-        let night: Vec<bool> = problem.shift_types.iter().map(ShiftType::is_night).collect();
+        let night: Vec<bool> = problem
+            .shift_types
+            .iter()
+            .map(ShiftType::is_night)
+            .collect();
 
         // Weekend k is the k-th Saturday/Sunday pair met in the horizon (a horizon starting on a
         // Sunday has a first weekend of one day).
@@ -386,7 +397,9 @@ impl Compiled {
         let first_monday_offset = problem.start_date.weekday().num_days_from_monday() as usize;
         let mut weekends = 0;
         for (d, slot) in weekend_of_day.iter_mut().enumerate() {
-            let Some(date) = problem.start_date.checked_add_days(chrono::Days::new(d as u64))
+            let Some(date) = problem
+                .start_date
+                .checked_add_days(chrono::Days::new(d as u64))
             else {
                 break;
             };
@@ -406,11 +419,22 @@ impl Compiled {
 
         let mut staff = Vec::with_capacity(problem.staff.len());
         for member in &problem.staff {
-            staff.push(compile_staff(problem, member, &shift_ids, &forbidden, &weekend_of_day)?);
+            staff.push(compile_staff(
+                problem,
+                member,
+                &shift_ids,
+                &forbidden,
+                &weekend_of_day,
+            )?);
         }
 
         for request in &problem.shift_on_requests {
-            let context = || format!("shift-on request of {:?} on day {}", request.staff, request.day);
+            let context = || {
+                format!(
+                    "shift-on request of {:?} on day {}",
+                    request.staff, request.day
+                )
+            };
             let e = index_of(&staff_ids, "staff member", &request.staff, context)?;
             let s = index_of(&shift_ids, "shift type", &request.shift_type, context)?;
             check_day(request.day, days, context)?;
@@ -422,7 +446,12 @@ impl Compiled {
             }
         }
         for request in &problem.shift_off_requests {
-            let context = || format!("shift-off request of {:?} on day {}", request.staff, request.day);
+            let context = || {
+                format!(
+                    "shift-off request of {:?} on day {}",
+                    request.staff, request.day
+                )
+            };
             let e = index_of(&staff_ids, "staff member", &request.staff, context)?;
             let s = index_of(&shift_ids, "shift type", &request.shift_type, context)?;
             check_day(request.day, days, context)?;
@@ -431,7 +460,7 @@ impl Compiled {
 
         let mut cover = Vec::with_capacity(problem.demand.len());
         let mut cover_by_slot = vec![Vec::new(); days * shifts];
-        for (i, demand) in problem.demand.iter().enumerate() {
+        for demand in &problem.demand {
             let context = || format!("demand on day {} for {:?}", demand.day, demand.shift_type);
             let s = index_of(&shift_ids, "shift type", &demand.shift_type, context)?;
             check_day(demand.day, days, context)?;
@@ -459,7 +488,6 @@ impl Compiled {
             cover.push(CompiledCover {
                 day: demand.day,
                 shift: s,
-                demand: i,
                 eligible,
                 required: i64::from(demand.required),
                 preferred: i64::from(demand.preferred),
@@ -591,13 +619,17 @@ fn compile_staff(
 
     let mut pinned: BTreeMap<usize, Option<usize>> = BTreeMap::new();
     for fixed in &member.fixed {
-        check_day(fixed.day, days, || format!("pinned assignment of {:?}", member.id))?;
+        check_day(fixed.day, days, || {
+            format!("pinned assignment of {:?}", member.id)
+        })?;
         let choice = match &fixed.shift_type {
             None => None,
             Some(id) => {
                 let s = index_of(shift_ids, "shift type", id, context)?;
                 if unavailable.contains(&fixed.day) {
-                    return Err(contradiction(Contradiction::PinnedOnDayOff { day: fixed.day }));
+                    return Err(contradiction(Contradiction::PinnedOnDayOff {
+                        day: fixed.day,
+                    }));
                 }
                 if !qualified[s] {
                     return Err(contradiction(Contradiction::PinnedNotQualified {
@@ -608,7 +640,10 @@ fn compile_staff(
                 Some(s)
             }
         };
-        if pinned.insert(fixed.day, choice).is_some_and(|old| old != choice) {
+        if pinned
+            .insert(fixed.day, choice)
+            .is_some_and(|old| old != choice)
+        {
             return Err(contradiction(Contradiction::PinnedTwice { day: fixed.day }));
         }
     }
@@ -657,7 +692,11 @@ fn compile_staff(
     }
     let mut run = 0u32;
     for d in 0..days {
-        run = if matches!(pinned.get(&d), Some(Some(_))) { run + 1 } else { 0 };
+        run = if matches!(pinned.get(&d), Some(Some(_))) {
+            run + 1
+        } else {
+            0
+        };
         if run > c.max_consecutive_working_days {
             return Err(contradiction(Contradiction::PinnedRunTooLong {
                 run,

@@ -116,10 +116,13 @@ impl Rng {
             (self.next() % n as u64) as usize
         }
     }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
+
+/// Limits of each staff member's construction solve: a good schedule quickly, not a proof.
+const CONSTRUCTION_NODES: i32 = 200;
+const CONSTRUCTION_SOLUTIONS: i32 = 3;
+/// Length of the stretches in which long schedules are constructed.
+const CONSTRUCTION_STRETCH: usize = 28;
 
 /// Models above this many shift variables get only their LP relaxation solved for the bound.
 const FULL_MIP_MAX_COLUMNS: usize = 60_000;
@@ -130,7 +133,6 @@ struct Search<'a> {
     options: &'a SolveOptions,
     started: Instant,
     deadline: Instant,
-    rng: Rng,
     best: Vec<Vec<Option<usize>>>,
     best_objective: i64,
     bound: f64,
@@ -138,6 +140,34 @@ struct Search<'a> {
     improvements: u64,
     phases: Vec<Phase>,
     phase_started: Instant,
+}
+
+/// Size of a built model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelSize {
+    pub columns: usize,
+    pub rows: usize,
+}
+
+/// Builds the full MILP of a problem and loads it into HiGHS without solving: what the model-build
+/// benchmark measures.
+pub fn build_full_model(problem: &Problem) -> Result<ModelSize, SolveError> {
+    let compiled = Compiled::new(problem)?;
+    let roster = vec![vec![None; compiled.days]; compiled.staff.len()];
+    let built = milp::build(
+        &compiled,
+        &roster,
+        &Neighbourhood::everything(&compiled),
+        false,
+    );
+    let size = ModelSize {
+        columns: built.columns(),
+        rows: built.rows(),
+    };
+    built
+        .load()
+        .map_err(|message| SolveError::Solver { message })?;
+    Ok(size)
 }
 
 /// Solves a problem: validates it, then returns the best roster found within the limits.
@@ -150,7 +180,6 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         options,
         started,
         deadline: started + options.time_limit,
-        rng: Rng(options.seed ^ 0x5EED_0F_7E4D),
         best: Vec::new(),
         best_objective: i64::MAX,
         bound: 0.0,
@@ -165,8 +194,10 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     // search then takes most of the time; the full model, warm-started from its roster, gets the
     // rest to tighten the bound (and sometimes to improve the roster).
     let total = options.time_limit.as_secs_f64();
-    search.full_model(0.10 * total)?;
-    search.end_phase("full model (first look)");
+    if !search.full_model_too_large() {
+        search.full_model(0.10 * total)?;
+        search.end_phase("full model (first look)");
+    }
     if !search.bound_reached() {
         let lns_end = started + Duration::from_secs_f64(0.75 * total);
         search.large_neighbourhood_search(lns_end)?;
@@ -205,6 +236,7 @@ impl Search<'_> {
             relative_gap: self.options.relative_gap,
             threads: self.options.threads,
             seed: (self.options.seed % (i32::MAX as u64)) as i32,
+            solution_limit: None,
         }
     }
 
@@ -243,37 +275,95 @@ impl Search<'_> {
             })
             .collect();
         for e in 0..compiled.staff.len() {
-            let hood = Neighbourhood {
-                staff: vec![e],
-                first_day: 0,
-                end_day: compiled.days,
-            };
-            // A staff member's own rules are all inside this model, so it is feasible unless
-            // their rules contradict; a generous time limit keeps that the only failure.
-            let limits = self.limits(self.remaining().max(10.0), Some(2_000));
-            let outcome = milp::build(compiled, &roster, &hood, false)
-                .solve(&roster, &limits)
-                .map_err(|message| SolveError::Solver { message })?;
-            match outcome.roster {
-                Some(next) => roster = next,
-                None => {
-                    return Err(SolveError::NoScheduleFor {
-                        staff: self.problem.staff[e].id.clone(),
-                    })
-                }
-            }
+            roster = self.construct_staff_member(e, roster)?;
         }
         self.best_objective = self.objective(&roster);
         self.best = roster;
         Ok(())
     }
 
+    /// One staff member's schedule, a stretch of days at a time on long horizons (each stretch
+    /// sees the days before it and pro-rated limits), or in one piece when a stretch fails.
+    fn construct_staff_member(
+        &self,
+        e: usize,
+        roster: Vec<Vec<Option<usize>>>,
+    ) -> Result<Vec<Vec<Option<usize>>>, SolveError> {
+        let days = self.compiled.days;
+        let limits = Limits {
+            solution_limit: Some(CONSTRUCTION_SOLUTIONS),
+            ..self.limits(self.remaining().max(10.0), Some(CONSTRUCTION_NODES))
+        };
+        let solve = |hood: &Neighbourhood, roster: &[Vec<Option<usize>>]| {
+            milp::build(self.compiled, roster, hood, false)
+                .solve(roster, &limits)
+                .map(|outcome| outcome.roster)
+                .map_err(|message| SolveError::Solver { message })
+        };
+        if days > 2 * CONSTRUCTION_STRETCH {
+            let mut stretched = roster.clone();
+            let mut complete = true;
+            for first_day in (0..days).step_by(CONSTRUCTION_STRETCH) {
+                let end_day = (first_day + CONSTRUCTION_STRETCH).min(days);
+                // The last stretch runs to the end of the horizon, with the real limits.
+                let end_day = if days - end_day < CONSTRUCTION_STRETCH {
+                    days
+                } else {
+                    end_day
+                };
+                let hood = Neighbourhood {
+                    staff: vec![e],
+                    first_day,
+                    end_day,
+                    visible_days: Some(end_day),
+                };
+                match solve(&hood, &stretched)? {
+                    Some(next) => stretched = next,
+                    None => {
+                        // Re-plan this stretch together with the one before it.
+                        let wider = Neighbourhood {
+                            first_day: first_day.saturating_sub(CONSTRUCTION_STRETCH),
+                            ..hood
+                        };
+                        match solve(&wider, &stretched)? {
+                            Some(next) => stretched = next,
+                            None => {
+                                complete = false;
+                                break;
+                            }
+                        }
+                    }
+                }
+                if end_day == days {
+                    break;
+                }
+            }
+            if complete {
+                return Ok(stretched);
+            }
+        }
+        let hood = Neighbourhood {
+            staff: vec![e],
+            first_day: 0,
+            end_day: days,
+            visible_days: None,
+        };
+        solve(&hood, &roster)?.ok_or_else(|| SolveError::NoScheduleFor {
+            staff: self.problem.staff[e].id.clone(),
+        })
+    }
+
     /// Solves the full model, warm-started from the incumbent, for a share of the time: small
     /// instances are solved to optimality here, larger ones get their bound.
+    /// Whether the full model only gets its LP relaxation solved (for a bound).
+    fn full_model_too_large(&self) -> bool {
+        let columns = self.compiled.staff.len() * self.compiled.days * self.compiled.shifts;
+        columns > FULL_MIP_MAX_COLUMNS
+    }
+
     fn full_model(&mut self, seconds: f64) -> Result<(), SolveError> {
         let hood = Neighbourhood::everything(self.compiled);
-        let columns = self.compiled.staff.len() * self.compiled.days * self.compiled.shifts;
-        let relaxation = columns > FULL_MIP_MAX_COLUMNS;
+        let relaxation = self.full_model_too_large();
         let limits = self.limits(seconds.min(self.remaining()), None);
         let built = milp::build(self.compiled, &self.best, &hood, relaxation);
         let outcome = built
@@ -433,9 +523,11 @@ struct Worker {
 impl Worker {
     fn new(compiled: &Compiled, seed: u64, index: usize) -> Worker {
         let cells = (compiled.staff.len() * compiled.days) as f64;
-        let start = (cells / 4.0).clamp(2.0 * compiled.days.min(56) as f64, 600.0).min(cells);
+        let start = (cells / 4.0)
+            .clamp(2.0 * compiled.days.min(56) as f64, 600.0)
+            .min(cells);
         Worker {
-            rng: Rng(seed ^ 0x5EED_0F_7E4D ^ (index as u64).wrapping_mul(0x9E37_79B9)),
+            rng: Rng(seed ^ 0x005E_ED0F_7E4D ^ (index as u64).wrapping_mul(0x9E37_79B9)),
             targets: [start; KINDS],
         }
     }
@@ -464,6 +556,7 @@ impl Worker {
                 relative_gap: 0.0,
                 threads: 1,
                 seed: (context.options.seed % (i32::MAX as u64)) as i32,
+                solution_limit: None,
             };
             let outcome = milp::build(compiled, &current, &hood, false)
                 .solve(&current, &limits)
@@ -540,6 +633,7 @@ impl Worker {
             staff,
             first_day,
             end_day: first_day + length,
+            visible_days: None,
         }
     }
 }

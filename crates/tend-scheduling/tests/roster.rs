@@ -160,21 +160,51 @@ fn parse_error(text: &str) -> String {
 #[test]
 fn malformed_files_name_the_line_and_the_problem() {
     let cases = [
-        (SMALL.replace("A,D=7|L=7,2880", "A,D=7|L=x,2880"), "line 10: shift limit is not a non-negative integer: \"x\""),
-        (SMALL.replace("A,D=7|L=7,2880", "A,D=7|Q=7,2880"), "line 10: unknown shift type \"Q\""),
-        (SMALL.replace("A,D=7|L=7,2880", "A,D7,2880"), "line 10: shift limit \"D7\" is not of the form ShiftID=limit"),
-        (SMALL.replace("B,6\r", "B,9\r"), "line 15: day 9 is outside the horizon of 7 days"),
-        (SMALL.replace("A,2,D,2", "Z,2,D,2"), "line 18: unknown employee \"Z\""),
-        (SMALL.replace("0,D,1,100,1", "0,D,1,100"), "line 24: section SECTION_COVER expects 5 fields, found 4"),
-        (SMALL.replace("L,480,D", "L,480,Q"), "line 7: unknown shift type \"Q\""),
-        (SMALL.replace("SECTION_SHIFTS", "SECTION_STAFF"), "line 5: expected section SECTION_SHIFTS, found \"SECTION_STAFF\""),
-        (SMALL.replace("SECTION_HORIZON\r\n", ""), "line 2: data before the first section"),
+        (
+            SMALL.replace("A,D=7|L=7,2880", "A,D=7|L=x,2880"),
+            "line 10: shift limit is not a non-negative integer: \"x\"",
+        ),
+        (
+            SMALL.replace("A,D=7|L=7,2880", "A,D=7|Q=7,2880"),
+            "line 10: unknown shift type \"Q\"",
+        ),
+        (
+            SMALL.replace("A,D=7|L=7,2880", "A,D7,2880"),
+            "line 10: shift limit \"D7\" is not of the form ShiftID=limit",
+        ),
+        (
+            SMALL.replace("B,6\r", "B,9\r"),
+            "line 15: day 9 is outside the horizon of 7 days",
+        ),
+        (
+            SMALL.replace("A,2,D,2", "Z,2,D,2"),
+            "line 18: unknown employee \"Z\"",
+        ),
+        (
+            SMALL.replace("0,D,1,100,1", "0,D,1,100"),
+            "line 24: section SECTION_COVER expects 5 fields, found 4",
+        ),
+        (
+            SMALL.replace("L,480,D", "L,480,Q"),
+            "line 7: unknown shift type \"Q\"",
+        ),
+        (
+            SMALL.replace("SECTION_SHIFTS", "SECTION_STAFF"),
+            "line 5: expected section SECTION_SHIFTS, found \"SECTION_STAFF\"",
+        ),
+        (
+            SMALL.replace("SECTION_HORIZON\r\n", ""),
+            "line 2: data before the first section",
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(parse_error(&text), expected);
     }
     let truncated = SMALL.split("SECTION_COVER").next().unwrap();
-    assert_eq!(parse_error(truncated), "the file ends before section SECTION_COVER");
+    assert_eq!(
+        parse_error(truncated),
+        "the file ends before section SECTION_COVER"
+    );
 }
 
 // ---------------------------------------------------------------- validation
@@ -191,38 +221,71 @@ fn validation_reports_contradictory_hard_rules() {
     let mut p = problem(14, vec![staff("A", &["D"])], Vec::new());
     p.staff[0].contract.min_consecutive_working_days = 4;
     p.staff[0].contract.max_consecutive_working_days = 3;
-    assert_eq!(contradiction(&p), Contradiction::ConsecutiveMaxBelowMin { min: 4, max: 3 });
+    assert_eq!(
+        contradiction(&p),
+        Contradiction::ConsecutiveMaxBelowMin { min: 4, max: 3 }
+    );
 
     let mut p = problem(14, vec![staff("A", &["D"])], Vec::new());
     p.staff[0].days_off = (0..12).collect();
     p.staff[0].contract.min_total_minutes = 3 * 480;
     assert_eq!(
         contradiction(&p),
-        Contradiction::MinutesUnreachable { min: 1440, reachable: 960 }
+        Contradiction::MinutesUnreachable {
+            min: 1440,
+            reachable: 960
+        }
     );
 
     let mut p = problem(14, vec![staff("A", &["D"])], Vec::new());
-    p.staff[0].leave = vec![Leave { first_day: 3, last_day: 5 }];
-    p.staff[0].fixed = vec![FixedAssignment { day: 4, shift_type: Some("D".to_owned()) }];
+    p.staff[0].leave = vec![Leave {
+        first_day: 3,
+        last_day: 5,
+    }];
+    p.staff[0].fixed = vec![FixedAssignment {
+        day: 4,
+        shift_type: Some("D".to_owned()),
+    }];
     assert_eq!(contradiction(&p), Contradiction::PinnedOnDayOff { day: 4 });
 
     let mut p = problem(14, vec![staff("A", &["D", "N"])], Vec::new());
     p.staff[0].fixed = vec![
-        FixedAssignment { day: 4, shift_type: Some("N".to_owned()) },
-        FixedAssignment { day: 5, shift_type: Some("D".to_owned()) },
+        FixedAssignment {
+            day: 4,
+            shift_type: Some("N".to_owned()),
+        },
+        FixedAssignment {
+            day: 5,
+            shift_type: Some("D".to_owned()),
+        },
     ];
-    assert_eq!(contradiction(&p), Contradiction::PinnedForbiddenSuccession { day: 4, next: 5 });
+    assert_eq!(
+        contradiction(&p),
+        Contradiction::PinnedForbiddenSuccession { day: 4, next: 5 }
+    );
 
     let mut p = problem(14, vec![staff("A", &["D"])], Vec::new());
     p.staff[0].contract.min_total_minutes = 900;
     p.staff[0].contract.max_total_minutes = 800;
-    assert_eq!(contradiction(&p), Contradiction::MinutesMinAboveMax { min: 900, max: 800 });
+    assert_eq!(
+        contradiction(&p),
+        Contradiction::MinutesMinAboveMax { min: 900, max: 800 }
+    );
 
     let p = problem(14, vec![staff("A", &["X"])], Vec::new());
-    assert!(matches!(validate(&p), Err(ProblemError::UnknownId { what: "shift type", .. })));
+    assert!(matches!(
+        validate(&p),
+        Err(ProblemError::UnknownId {
+            what: "shift type",
+            ..
+        })
+    ));
 
     let p = problem(14, vec![staff("A", &["D"])], vec![demand(14, "D", 1)]);
-    assert!(matches!(validate(&p), Err(ProblemError::DayOutOfRange { day: 14, .. })));
+    assert!(matches!(
+        validate(&p),
+        Err(ProblemError::DayOutOfRange { day: 14, .. })
+    ));
 
     // Solving reports the same, before any solver runs.
     let mut p = problem(14, vec![staff("A", &["D"])], Vec::new());
@@ -231,7 +294,9 @@ fn validation_reports_contradictory_hard_rules() {
     p.staff[0].contract.min_total_minutes = 480;
     assert!(matches!(
         solve(&p, &options(5.0)),
-        Err(tend_scheduling::SolveError::Problem(ProblemError::Contradiction { .. }))
+        Err(tend_scheduling::SolveError::Problem(
+            ProblemError::Contradiction { .. }
+        ))
     ));
 }
 
@@ -253,51 +318,108 @@ fn checker_finds_each_broken_rule() {
     let broken = |assignments: &[(&str, usize, &str)]| check(&p, &plan(assignments));
     assert_eq!(
         broken(&[]),
-        vec![Violation::MinutesBelowMinimum { staff: "A".into(), minutes: 0, minimum: 480 }]
+        vec![Violation::MinutesBelowMinimum {
+            staff: "A".into(),
+            minutes: 0,
+            minimum: 480
+        }]
     );
-    assert!(broken(&[("A", 0, "N"), ("A", 1, "D")]).contains(&Violation::ForbiddenSuccession {
-        staff: "A".into(),
-        day: 0,
-        shift_type: "N".into(),
-        next: "D".into()
-    }));
-    assert!(broken(&[("A", 0, "D"), ("A", 1, "D"), ("A", 2, "D"), ("A", 3, "D")])
-        .contains(&Violation::WorkRunTooLong { staff: "A".into(), first_day: 0, length: 4, maximum: 3 }));
+    assert!(
+        broken(&[("A", 0, "N"), ("A", 1, "D")]).contains(&Violation::ForbiddenSuccession {
+            staff: "A".into(),
+            day: 0,
+            shift_type: "N".into(),
+            next: "D".into()
+        })
+    );
+    assert!(
+        broken(&[("A", 0, "D"), ("A", 1, "D"), ("A", 2, "D"), ("A", 3, "D")]).contains(
+            &Violation::WorkRunTooLong {
+                staff: "A".into(),
+                first_day: 0,
+                length: 4,
+                maximum: 3
+            }
+        )
+    );
     // A one-day run inside the horizon is too short; at the edge it is not.
     assert_eq!(
         broken(&[("A", 3, "D")]),
-        vec![Violation::WorkRunTooShort { staff: "A".into(), first_day: 3, length: 1, minimum: 2 }]
+        vec![Violation::WorkRunTooShort {
+            staff: "A".into(),
+            first_day: 3,
+            length: 1,
+            minimum: 2
+        }]
     );
     assert_eq!(broken(&[("A", 0, "D")]), vec![]);
     assert_eq!(
         broken(&[("A", 1, "D"), ("A", 2, "D"), ("A", 4, "D"), ("A", 5, "D")]),
-        vec![Violation::DaysOffRunTooShort { staff: "A".into(), first_day: 3, length: 1, minimum: 2 }]
+        vec![Violation::DaysOffRunTooShort {
+            staff: "A".into(),
+            first_day: 3,
+            length: 1,
+            minimum: 2
+        }]
     );
-    assert!(broken(&[("A", 5, "D"), ("A", 6, "D"), ("A", 12, "D")]).contains(
-        &Violation::TooManyWeekends { staff: "A".into(), worked: 2, maximum: 1 }
-    ));
-    assert!(broken(&[("A", 0, "N"), ("A", 3, "N"), ("A", 4, "N")]).contains(&Violation::ShiftTypeLimit {
-        staff: "A".into(),
-        shift_type: "N".into(),
-        count: 3,
-        limit: 1
-    }));
-    assert!(broken(&[("A", 12, "D"), ("A", 13, "D")]).contains(&Violation::NotAllowed {
-        staff: "A".into(),
-        day: 13,
-        shift_type: "D".into()
-    }));
-    assert!(broken(&[("A", 0, "D"), ("A", 0, "N")])
-        .contains(&Violation::DoubleBooked { staff: "A".into(), day: 0 }));
+    assert!(
+        broken(&[("A", 5, "D"), ("A", 6, "D"), ("A", 12, "D")]).contains(
+            &Violation::TooManyWeekends {
+                staff: "A".into(),
+                worked: 2,
+                maximum: 1
+            }
+        )
+    );
+    assert!(
+        broken(&[("A", 0, "N"), ("A", 3, "N"), ("A", 4, "N")]).contains(
+            &Violation::ShiftTypeLimit {
+                staff: "A".into(),
+                shift_type: "N".into(),
+                count: 3,
+                limit: 1
+            }
+        )
+    );
+    assert!(
+        broken(&[("A", 12, "D"), ("A", 13, "D")]).contains(&Violation::NotAllowed {
+            staff: "A".into(),
+            day: 13,
+            shift_type: "D".into()
+        })
+    );
+    assert!(
+        broken(&[("A", 0, "D"), ("A", 0, "N")]).contains(&Violation::DoubleBooked {
+            staff: "A".into(),
+            day: 0
+        })
+    );
     assert!(broken(&[("Z", 0, "D")]).contains(&Violation::UnknownStaff { staff: "Z".into() }));
 }
 
 #[test]
 fn evaluation_recomputes_requests_cover_and_fairness() {
-    let mut p = problem(7, vec![staff("A", &["D"]), staff("B", &["D", "N"])], vec![demand(0, "D", 2)]);
-    p.shift_on_requests.push(ShiftRequest { staff: "A".into(), day: 1, shift_type: "D".into(), weight: 3 });
-    p.shift_off_requests.push(ShiftRequest { staff: "B".into(), day: 0, shift_type: "D".into(), weight: 5 });
-    p.fairness = Some(Fairness { weekend_weight: 7, night_weight: 0 });
+    let mut p = problem(
+        7,
+        vec![staff("A", &["D"]), staff("B", &["D", "N"])],
+        vec![demand(0, "D", 2)],
+    );
+    p.shift_on_requests.push(ShiftRequest {
+        staff: "A".into(),
+        day: 1,
+        shift_type: "D".into(),
+        weight: 3,
+    });
+    p.shift_off_requests.push(ShiftRequest {
+        staff: "B".into(),
+        day: 0,
+        shift_type: "D".into(),
+        weight: 5,
+    });
+    p.fairness = Some(Fairness {
+        weekend_weight: 7,
+        night_weight: 0,
+    });
     let e = evaluate(&p, &plan(&[("B", 0, "D"), ("B", 5, "D")])).unwrap();
     // A misses their request (3), B works an unwanted shift (5), one of two heads missing (100),
     // B works one weekend and A none (7).
@@ -314,7 +436,10 @@ fn evaluation_recomputes_requests_cover_and_fairness() {
 fn solves_the_small_benchmark_file_to_optimality() {
     let p = curtois::parse(SMALL).unwrap();
     let solution = solve_checked(&p, 10.0);
-    assert_eq!(solution.report.status, tend_scheduling::SolveStatus::Optimal);
+    assert_eq!(
+        solution.report.status,
+        tend_scheduling::SolveStatus::Optimal
+    );
     assert_eq!(solution.report.best_bound, solution.report.objective);
 }
 
@@ -329,7 +454,10 @@ fn demand_above_the_staff_available_is_reported_as_uncovered() {
     assert_eq!(uncovered.len(), 7);
     for u in uncovered {
         assert_eq!((u.required, u.assigned, u.missing), (3, 2, 1));
-        assert_eq!(u.reason, UncoveredReason::NotEnoughEligibleStaff { eligible: 2 });
+        assert_eq!(
+            u.reason,
+            UncoveredReason::NotEnoughEligibleStaff { eligible: 2 }
+        );
     }
     assert_eq!(solution.report.objective, 7 * 100);
 }
@@ -338,9 +466,15 @@ fn demand_above_the_staff_available_is_reported_as_uncovered() {
 fn skills_pins_leave_and_rest_are_respected() {
     let mut nurse = staff("nurse", &["D", "N"]);
     nurse.skills = vec!["midwife".into()];
-    nurse.fixed = vec![FixedAssignment { day: 2, shift_type: Some("N".into()) }];
+    nurse.fixed = vec![FixedAssignment {
+        day: 2,
+        shift_type: Some("N".into()),
+    }];
     let mut helper = staff("helper", &["D", "N"]);
-    helper.leave = vec![Leave { first_day: 0, last_day: 2 }];
+    helper.leave = vec![Leave {
+        first_day: 0,
+        last_day: 2,
+    }];
     let mut p = problem(7, vec![nurse, helper], Vec::new());
     // N ends at 06:00 the next morning; 12 hours of rest forbid N → D anyway and D → D is fine.
     p.minimum_rest_minutes = Some(12 * 60);
@@ -352,16 +486,27 @@ fn skills_pins_leave_and_rest_are_respected() {
     }
     let solution = solve_checked(&p, 10.0);
     let assignments = &solution.plan.assignments;
-    assert!(assignments.contains(&Assignment { staff: "nurse".into(), day: 2, shift_type: "N".into() }));
-    assert!(!assignments.iter().any(|a| a.staff == "helper" && a.day <= 2));
-    assert!(!assignments.iter().any(|a| a.staff == "nurse" && a.day == 3 && a.shift_type == "D"));
+    assert!(assignments.contains(&Assignment {
+        staff: "nurse".into(),
+        day: 2,
+        shift_type: "N".into()
+    }));
+    assert!(!assignments
+        .iter()
+        .any(|a| a.staff == "helper" && a.day <= 2));
+    assert!(!assignments
+        .iter()
+        .any(|a| a.staff == "nurse" && a.day == 3 && a.shift_type == "D"));
 }
 
 #[test]
 fn same_seed_gives_the_same_roster() {
     let p = curtois::parse(SMALL).unwrap();
     let run = || {
-        let options = SolveOptions { iteration_limit: Some(20), ..options(10.0) };
+        let options = SolveOptions {
+            iteration_limit: Some(20),
+            ..options(10.0)
+        };
         solve(&p, &options).unwrap().plan
     };
     assert_eq!(run(), run());
@@ -370,59 +515,74 @@ fn same_seed_gives_the_same_roster() {
 // ---------------------------------------------------------------- properties
 
 fn arbitrary_problem() -> impl Strategy<Value = Problem> {
-    let staff_member = (1u32..=3, 3u32..=6, 1u32..=2, 0u32..=2, any::<bool>(), 0usize..14);
+    let staff_member = (
+        1u32..=3,
+        3u32..=6,
+        1u32..=2,
+        0u32..=2,
+        any::<bool>(),
+        0usize..14,
+    );
     (
         7usize..=14,
         prop::collection::vec(staff_member, 1..=4),
-        prop::collection::vec((0usize..14, any::<bool>(), 0u32..=3, 1u32..=20, 0u32..=5), 0..20),
+        prop::collection::vec(
+            (0usize..14, any::<bool>(), 0u32..=3, 1u32..=20, 0u32..=5),
+            0..20,
+        ),
         prop::collection::vec((0usize..14, 0usize..4, any::<bool>(), 1u32..=5), 0..6),
         0u32..=3,
     )
-        .prop_map(|(days, staff_specs, demand_specs, request_specs, fairness)| {
-            let staff_list: Vec<StaffMember> = staff_specs
-                .iter()
-                .enumerate()
-                .map(|(i, &(min_work, max_work, min_off, weekends, nights, day_off))| {
-                    let mut member = staff(
-                        &format!("S{i}"),
-                        if nights { &["D", "N"] } else { &["D"] },
-                    );
-                    member.contract.min_consecutive_working_days = min_work.min(max_work);
-                    member.contract.max_consecutive_working_days = max_work;
-                    member.contract.min_consecutive_days_off = min_off;
-                    member.contract.max_working_weekends = weekends;
-                    member.contract.min_total_minutes = 480;
-                    member.contract.max_total_minutes = 480 * 6;
-                    member.days_off = vec![day_off % days];
-                    member
-                })
-                .collect();
-            let demand_list = demand_specs
-                .iter()
-                .map(|&(day, night, required, under, over)| Demand {
-                    over_weight: over,
-                    under_weight: under,
-                    ..demand(day % days, if night { "N" } else { "D" }, required)
-                })
-                .collect();
-            let mut p = problem(days, staff_list, demand_list);
-            let staff_count = p.staff.len();
-            for &(day, who, off, weight) in &request_specs {
-                let request = ShiftRequest {
-                    staff: format!("S{}", who % staff_count),
-                    day: day % days,
-                    shift_type: "D".into(),
-                    weight,
-                };
-                if off {
-                    p.shift_off_requests.push(request);
-                } else {
-                    p.shift_on_requests.push(request);
+        .prop_map(
+            |(days, staff_specs, demand_specs, request_specs, fairness)| {
+                let staff_list: Vec<StaffMember> = staff_specs
+                    .iter()
+                    .enumerate()
+                    .map(
+                        |(i, &(min_work, max_work, min_off, weekends, nights, day_off))| {
+                            let mut member =
+                                staff(&format!("S{i}"), if nights { &["D", "N"] } else { &["D"] });
+                            member.contract.min_consecutive_working_days = min_work.min(max_work);
+                            member.contract.max_consecutive_working_days = max_work;
+                            member.contract.min_consecutive_days_off = min_off;
+                            member.contract.max_working_weekends = weekends;
+                            member.contract.min_total_minutes = 480;
+                            member.contract.max_total_minutes = 480 * 6;
+                            member.days_off = vec![day_off % days];
+                            member
+                        },
+                    )
+                    .collect();
+                let demand_list = demand_specs
+                    .iter()
+                    .map(|&(day, night, required, under, over)| Demand {
+                        over_weight: over,
+                        under_weight: under,
+                        ..demand(day % days, if night { "N" } else { "D" }, required)
+                    })
+                    .collect();
+                let mut p = problem(days, staff_list, demand_list);
+                let staff_count = p.staff.len();
+                for &(day, who, off, weight) in &request_specs {
+                    let request = ShiftRequest {
+                        staff: format!("S{}", who % staff_count),
+                        day: day % days,
+                        shift_type: "D".into(),
+                        weight,
+                    };
+                    if off {
+                        p.shift_off_requests.push(request);
+                    } else {
+                        p.shift_on_requests.push(request);
+                    }
                 }
-            }
-            p.fairness = (fairness > 0).then_some(Fairness { weekend_weight: fairness, night_weight: fairness });
-            p
-        })
+                p.fairness = (fairness > 0).then_some(Fairness {
+                    weekend_weight: fairness,
+                    night_weight: fairness,
+                });
+                p
+            },
+        )
 }
 
 proptest! {
