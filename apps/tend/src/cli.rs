@@ -47,6 +47,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Solve rosters and run the roster benchmark.
+    Roster {
+        #[command(subcommand)]
+        command: crate::roster::RosterCommand,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -102,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { database },
         } => verify_audit(&database),
+        Command::Roster { command } => crate::roster::run(command),
     }
 }
 

@@ -45,7 +45,7 @@ fn help_names_every_command() {
     let help = tend(&["--help"], None);
     assert!(help.status.success());
     let help = text(&help.stdout);
-    for command in ["serve", "user", "audit"] {
+    for command in ["serve", "user", "audit", "roster"] {
         assert!(help.contains(command), "{help}");
     }
     let add_help = text(&tend(&["user", "add", "--help"], None).stdout);
