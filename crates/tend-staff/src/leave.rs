@@ -13,6 +13,27 @@ pub enum LeaveStatus {
     Cancelled,
 }
 
+impl LeaveStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaveStatus::Requested => "requested",
+            LeaveStatus::Approved => "approved",
+            LeaveStatus::Rejected => "rejected",
+            LeaveStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LeaveStatus> {
+        Some(match text {
+            "requested" => LeaveStatus::Requested,
+            "approved" => LeaveStatus::Approved,
+            "rejected" => LeaveStatus::Rejected,
+            "cancelled" => LeaveStatus::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LeaveError {
     #[error("leave must end on or after its first day ({first} .. {last})")]
@@ -31,7 +52,29 @@ pub struct LeaveRequest {
     pub reason: Option<String>,
 }
 
+impl LeaveError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            LeaveError::EndsBeforeStart { .. } => "leave.ends_before_start",
+            LeaveError::IllegalDecision { .. } => "leave.illegal_decision",
+        }
+    }
+}
+
 impl LeaveRequest {
+    /// A stored request, with the status it has reached.
+    pub fn restore(
+        staff_id: StaffId,
+        first_day: NaiveDate,
+        last_day: NaiveDate,
+        status: LeaveStatus,
+        reason: Option<String>,
+    ) -> Result<LeaveRequest, LeaveError> {
+        let mut request = LeaveRequest::new(staff_id, first_day, last_day, reason)?;
+        request.status = status;
+        Ok(request)
+    }
+
     pub fn new(
         staff_id: StaffId,
         first_day: NaiveDate,
