@@ -695,3 +695,65 @@ fn a_weekly_series_across_the_clock_change_is_all_or_nothing() {
         assert!(booked[0].series_id.is_some());
     });
 }
+
+#[test]
+fn a_lapsed_waitlist_offer_puts_the_client_back_in_the_queue() {
+    on_each_backend(|f| {
+        f.staff(&f.main, "Dr Ruiz", "expert");
+        let service = f.check_up(&f.main);
+        let (ana, bea, cora) = (
+            f.client(&f.main, "Ana Ortega"),
+            f.client(&f.main, "Bea Lopez"),
+            f.client(&f.main, "Cora Ruiz"),
+        );
+        let ten = f.book(service, ana, madrid("2026-03-25", "10:00")).unwrap();
+        let eleven = f
+            .book(service, cora, madrid("2026-03-25", "11:00"))
+            .unwrap();
+        let entry = f
+            .store
+            .join_waitlist(
+                &f.admin,
+                serde_json::from_value(
+                    json!({"service_id": service, "client_id": bea, "from": "2026-03-25"}),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        f.act(ten.id, BookingAction::Cancel).unwrap();
+        let listed = f
+            .store
+            .list_waitlist(&f.admin, Some(f.main.id), None)
+            .unwrap();
+        assert_eq!(
+            listed[0].offer.as_ref().unwrap().start,
+            madrid("2026-03-25", "10:00")
+        );
+
+        f.clock.advance(TimeDelta::hours(3));
+        let listed = f
+            .store
+            .list_waitlist(&f.admin, Some(f.main.id), None)
+            .unwrap();
+        assert_eq!(listed[0].status, tend_appointments::WaitlistStatus::Waiting);
+        assert_eq!(listed[0].offer.as_ref().unwrap().status, "lapsed");
+        assert_code(
+            f.store.accept_waitlist_offer(&f.admin, entry.id),
+            "waitlist.no_open_offer",
+            ErrorKind::Conflict,
+        );
+
+        f.act(eleven.id, BookingAction::Cancel).unwrap();
+        let booked = f.store.accept_waitlist_offer(&f.admin, entry.id).unwrap();
+        assert_eq!(booked.start, madrid("2026-03-25", "11:00"));
+        assert_eq!(
+            f.audit_actions(&entry.id.to_string()),
+            [
+                "waitlist.joined",
+                "waitlist.offered",
+                "waitlist.offered",
+                "waitlist.accepted"
+            ]
+        );
+    });
+}

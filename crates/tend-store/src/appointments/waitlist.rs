@@ -178,6 +178,18 @@ fn latest_offer(
         .optional()?)
 }
 
+/// Whether the entry's latest offer was neither accepted nor is still open at `now`.
+fn offer_lapsed(
+    connection: &mut AnyConnection,
+    entry_id: WaitlistEntryId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(
+        latest_offer(connection, entry_id)?
+            .is_none_or(|offer| offer.record(now).status == "lapsed"),
+    )
+}
+
 fn waitlist_record(
     connection: &mut AnyConnection,
     entry: WaitlistEntry,
@@ -185,6 +197,11 @@ fn waitlist_record(
     now: DateTime<Utc>,
 ) -> Result<WaitlistRecord, StoreError> {
     let offer = latest_offer(connection, entry.id)?.map(|offer| offer.record(now));
+    let lapsed = offer.as_ref().is_some_and(|offer| offer.status == "lapsed");
+    let status = match entry.status {
+        WaitlistStatus::Offered if lapsed => WaitlistStatus::Waiting,
+        status => status,
+    };
     Ok(WaitlistRecord {
         id: entry.id,
         site_id,
@@ -193,7 +210,7 @@ fn waitlist_record(
         from: entry.dates.first(),
         to: entry.dates.last(),
         staff_preference: entry.staff_preference,
-        status: entry.status,
+        status,
         joined_at: entry.joined_at,
         offer,
     })
@@ -213,18 +230,27 @@ pub(super) fn offer_freed_slot(
     if freed <= now {
         return Ok(None);
     }
-    let entries = waitlist_entries::table
+    let rows = waitlist_entries::table
         .filter(waitlist_entries::service_id.eq(service.id().to_string()))
-        .filter(waitlist_entries::status.eq(status_text(WaitlistStatus::Waiting)))
+        .filter(waitlist_entries::status.eq_any([
+            status_text(WaitlistStatus::Waiting),
+            status_text(WaitlistStatus::Offered),
+        ]))
         .order((
             waitlist_entries::joined_at.asc(),
             waitlist_entries::id.asc(),
         ))
         .select(EntryRow::as_select())
-        .load(connection)?
-        .into_iter()
-        .map(|row| row.into_entry().map(|(entry, _)| entry))
-        .collect::<Result<Vec<_>, _>>()?;
+        .load(connection)?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (mut entry, _) = row.into_entry()?;
+        // An entry whose offer lapsed is waiting again, in its old place in the queue.
+        if entry.status == WaitlistStatus::Offered && offer_lapsed(connection, entry.id, now)? {
+            entry.status = WaitlistStatus::Waiting;
+        }
+        entries.push(entry);
+    }
     if entries.is_empty() {
         return Ok(None);
     }
@@ -272,6 +298,13 @@ pub(super) fn offer_freed_slot(
         status: "open".into(),
         booking_id: None,
     };
+    diesel::update(
+        waitlist_offers::table
+            .filter(waitlist_offers::entry_id.eq(entry.id.to_string()))
+            .filter(waitlist_offers::status.eq("open")),
+    )
+    .set(waitlist_offers::status.eq("lapsed"))
+    .execute(connection)?;
     diesel::insert_into(waitlist_offers::table)
         .values(&row)
         .execute(connection)?;
@@ -290,7 +323,7 @@ pub(super) fn offer_freed_slot(
             "waitlist_entry",
             entry.id,
             serde_json::json!({
-                "status": { "before": "waiting", "after": "offered" },
+                "status": { "before": status_text(entry.status), "after": "offered" },
                 "offer": { "before": null, "after": { "start": offer.slot.start(), "expires_at": offer.expires_at } },
             }),
         ),
