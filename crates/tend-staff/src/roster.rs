@@ -199,7 +199,7 @@ pub const MAX_PERIOD_DAYS: i64 = 92;
 /// Checks a period's date range and returns its length in days.
 pub fn period_days(first: NaiveDate, last: NaiveDate) -> Result<usize, RosterRuleError> {
     let days = (last - first).num_days() + 1;
-    if days < 1 || days > MAX_PERIOD_DAYS {
+    if !(1..=MAX_PERIOD_DAYS).contains(&days) {
         return Err(RosterRuleError::InvalidPeriod { first, last });
     }
     Ok(days as usize)

@@ -76,6 +76,8 @@ pub enum StoreError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error(transparent)]
     Appointments(#[from] crate::appointments::AppointmentError),
+    #[error(transparent)]
+    Rostering(crate::rostering::RosteringError),
 }
 
 impl StoreError {
@@ -103,6 +105,7 @@ impl StoreError {
             StoreError::Database(_) => "internal.database",
             StoreError::Pool(_) => "internal.database_unavailable",
             StoreError::Appointments(error) => error.code(),
+            StoreError::Rostering(error) => error.code(),
         }
     }
 
@@ -130,6 +133,7 @@ impl StoreError {
             | StoreError::Database(_)
             | StoreError::Pool(_) => ErrorKind::Internal,
             StoreError::Appointments(error) => error.kind(),
+            StoreError::Rostering(error) => error.kind(),
         }
     }
 
@@ -150,6 +154,7 @@ impl StoreError {
                 Some(serde_json::json!({ "expected_version": expected, "current_version": actual }))
             }
             StoreError::Appointments(error) => error.details(),
+            StoreError::Rostering(error) => error.details(),
             _ => None,
         }
     }

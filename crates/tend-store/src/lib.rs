@@ -12,6 +12,7 @@ mod clients;
 mod connection;
 mod error;
 mod map;
+mod rostering;
 mod schema;
 mod sites;
 mod users;
@@ -38,6 +39,14 @@ pub use clients::{
 };
 pub use connection::{Backend, DatabaseUrl};
 pub use error::{ErrorKind, InvalidField, StoreError};
+pub use rostering::{
+    AssignmentEdit, AssignmentRecord, DemandInput, DemandSettings, EditOutcome, Explanation,
+    FairnessSummary, LeaveDecision, LeaveInput, LeaveOutcome, LeaveRecord, PeriodInput,
+    RepairCandidate, RepairChange, RepairInput, RepairOutcome, RepairUncovered, RosterPeriod,
+    RosterView, RosteringError, RuleViolation, ShiftTypeInput, ShiftTypeRecord, SkillLevelInput,
+    SolveJob, SolveJobHandle, SolveRequest, StaffRostering, StaffRosteringInput, StaffSummary,
+    StayInput, StayRecord, SwapDecision, SwapInput, SwapRecord, UncoveredShift, KNOWN_SKILLS,
+};
 pub use sites::Site;
 pub use users::{Bootstrap, NewUser, User, MIN_PASSWORD_CHARS};
 

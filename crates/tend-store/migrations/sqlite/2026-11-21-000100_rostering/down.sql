@@ -1,0 +1,9 @@
+DROP TABLE swap_requests;
+DROP TABLE solve_jobs;
+DROP TABLE roster_assignments;
+DROP TABLE roster_periods;
+DROP TABLE client_stays;
+DROP TABLE demand_settings;
+DROP TABLE shift_types;
+DROP TABLE leave_requests;
+DROP TABLE staff_rostering;
