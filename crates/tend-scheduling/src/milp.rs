@@ -703,7 +703,15 @@ impl Built {
             .int_info_value(c"primal_solution_status")
             .is_ok_and(|v| v == 2);
         let bound = if self.relaxation {
-            solved.objective_value()
+            // Only an optimal LP (primal and dual feasible) bounds the MILP.
+            let dual_feasible = solved
+                .int_info_value(c"dual_solution_status")
+                .is_ok_and(|v| v == 2);
+            if has_solution && dual_feasible {
+                solved.objective_value()
+            } else {
+                f64::NEG_INFINITY
+            }
         } else {
             solved
                 .double_info_value(c"mip_dual_bound")

@@ -195,15 +195,17 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     // rest to tighten the bound (and sometimes to improve the roster).
     let total = options.time_limit.as_secs_f64();
     if !search.full_model_too_large() {
-        search.full_model(0.10 * total)?;
+        search.full_model(0.08 * total, false)?;
         search.end_phase("full model (first look)");
     }
     if !search.bound_reached() {
-        let lns_end = started + Duration::from_secs_f64(0.75 * total);
+        let lns_end = started + Duration::from_secs_f64(0.9 * total);
         search.large_neighbourhood_search(lns_end)?;
         search.end_phase("neighbourhood search");
         if !search.bound_reached() {
-            search.full_model(search.remaining())?;
+            // Without a bound from the first look, the LP relaxation gives one more surely.
+            let relaxation = !search.bound.is_finite() || search.bound <= 0.0;
+            search.full_model(search.remaining(), relaxation)?;
             search.end_phase("full model (bound)");
         }
     }
@@ -290,9 +292,15 @@ impl Search<'_> {
         roster: Vec<Vec<Option<usize>>>,
     ) -> Result<Vec<Vec<Option<usize>>>, SolveError> {
         let days = self.compiled.days;
-        let limits = Limits {
-            solution_limit: Some(CONSTRUCTION_SOLUTIONS),
-            ..self.limits(self.remaining().max(10.0), Some(CONSTRUCTION_NODES))
+        // Short horizons afford a thorough solve per staff member (a better start pays back in
+        // the search); long ones stop at the first few improving schedules.
+        let limits = if days > 2 * CONSTRUCTION_STRETCH {
+            Limits {
+                solution_limit: Some(CONSTRUCTION_SOLUTIONS),
+                ..self.limits(self.remaining().max(10.0), Some(CONSTRUCTION_NODES))
+            }
+        } else {
+            self.limits(self.remaining().max(10.0), Some(10 * CONSTRUCTION_NODES))
         };
         let solve = |hood: &Neighbourhood, roster: &[Vec<Option<usize>>]| {
             milp::build(self.compiled, roster, hood, false)
@@ -361,9 +369,9 @@ impl Search<'_> {
         columns > FULL_MIP_MAX_COLUMNS
     }
 
-    fn full_model(&mut self, seconds: f64) -> Result<(), SolveError> {
+    fn full_model(&mut self, seconds: f64, relaxation: bool) -> Result<(), SolveError> {
         let hood = Neighbourhood::everything(self.compiled);
-        let relaxation = self.full_model_too_large();
+        let relaxation = relaxation || self.full_model_too_large();
         let limits = self.limits(seconds.min(self.remaining()), None);
         let built = milp::build(self.compiled, &self.best, &hood, relaxation);
         let outcome = built
@@ -493,6 +501,9 @@ impl Search<'_> {
 /// Neighbourhood solves per worker between synchronisations.
 const EPOCH: u64 = 6;
 
+/// Free (staff, day) cells of a first neighbourhood; each kind then adapts its own size.
+const INITIAL_TARGET_CELLS: f64 = 150.0;
+
 /// The three kinds of neighbourhood.
 const KINDS: usize = 3;
 
@@ -523,9 +534,7 @@ struct Worker {
 impl Worker {
     fn new(compiled: &Compiled, seed: u64, index: usize) -> Worker {
         let cells = (compiled.staff.len() * compiled.days) as f64;
-        let start = (cells / 4.0)
-            .clamp(2.0 * compiled.days.min(56) as f64, 600.0)
-            .min(cells);
+        let start = INITIAL_TARGET_CELLS.min(cells);
         Worker {
             rng: Rng(seed ^ 0x005E_ED0F_7E4D ^ (index as u64).wrapping_mul(0x9E37_79B9)),
             targets: [start; KINDS],
@@ -589,6 +598,7 @@ impl Worker {
     }
 
     fn pick_kind(&mut self) -> usize {
+        // 35% a few staff over a long stretch, 40% everyone over a window, 25% half the staff.
         match self.rng.below(20) {
             0..7 => 0,
             7..15 => 1,
