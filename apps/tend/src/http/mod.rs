@@ -5,6 +5,7 @@ pub mod appointments;
 pub mod auth;
 pub mod error;
 pub mod handlers;
+pub mod rostering;
 
 use std::net::TcpListener;
 
@@ -33,7 +34,15 @@ pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
         appointments::get_booking, appointments::reschedule_booking,
         appointments::booking_action, appointments::booking_reminders,
         appointments::client_no_shows, appointments::join_waitlist, appointments::list_waitlist,
-        appointments::accept_offer
+        appointments::accept_offer,
+        rostering::set_staff_rostering, rostering::get_staff_rostering, rostering::request_leave,
+        rostering::list_leave, rostering::decide_leave, rostering::create_shift_type,
+        rostering::list_shift_types, rostering::set_demand, rostering::get_demand,
+        rostering::set_client_stay, rostering::create_period, rostering::list_periods,
+        rostering::get_period, rostering::start_solve, rostering::get_solve_job,
+        rostering::cancel_solve_job, rostering::edit_assignment, rostering::publish,
+        rostering::repair, rostering::request_swap, rostering::decide_swap,
+        rostering::roster_csv, rostering::roster_ics
     ),
     components(schemas(
         error::ErrorBody, error::ErrorDetail, LoginRequest, LoginResponse, SiteRequest,
@@ -107,7 +116,8 @@ pub fn configure(store: Store) -> impl Fn(&mut web::ServiceConfig) + Clone + Sen
                             .route(web::post().to(transition_client)),
                     )
                     .service(resource("/audit").route(web::get().to(list_audit)))
-                    .configure(appointments::routes),
+                    .configure(appointments::routes)
+                    .configure(rostering::routes),
             );
     }
 }

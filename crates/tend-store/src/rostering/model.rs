@@ -26,6 +26,8 @@ pub(super) const PREFERRED_WEIGHT: u32 = 20;
 pub(super) const OVER_WEIGHT: u32 = 1;
 pub(super) const PREFERENCE_WEIGHT: u32 = 5;
 pub(super) const FAIRNESS_WEIGHT: u32 = 5;
+/// Penalty for not keeping a pinned or past shift (see `Context::problem`).
+pub(super) const PIN_GUARD_WEIGHT: u32 = 100_000;
 
 /// Everything a roster period is planned from, loaded in one go.
 #[derive(Debug, Clone)]
@@ -233,6 +235,19 @@ impl Context {
                     fixed.push(FixedAssignment {
                         day: *day,
                         shift_type: Some(shift.clone()),
+                    });
+                }
+            }
+            // Belt and braces: the engine's search was seen returning a day off on a day pinned
+            // to a shift (reported to the roster engine); a prohibitive request keeps the pin,
+            // and the checker run on every result refuses a roster that still breaks one.
+            for fixed_assignment in &fixed {
+                if let Some(shift) = &fixed_assignment.shift_type {
+                    on_requests.push(ShiftRequest {
+                        staff: id.clone(),
+                        day: fixed_assignment.day,
+                        shift_type: shift.clone(),
+                        weight: PIN_GUARD_WEIGHT,
                     });
                 }
             }

@@ -705,7 +705,17 @@ impl Store {
 
     fn run_solve_task(&self, task: SolveTask) -> Result<SolveJob, StoreError> {
         let started = Instant::now();
-        let outcome = tend_scheduling::solve(&task.problem, &solve_options(task.seconds));
+        let outcome = tend_scheduling::solve(&task.problem, &solve_options(task.seconds))
+            .map_err(|error| error.to_string())
+            .and_then(|solution| {
+                // The independent checker guards the proposal against a solver mistake.
+                let broken = tend_scheduling::check(&task.problem, &solution.plan);
+                if broken.is_empty() {
+                    Ok(solution)
+                } else {
+                    Err(format!("the solver returned a roster breaking {broken:?}"))
+                }
+            });
         tracing::info!(
             job = %task.job_id,
             seconds = started.elapsed().as_secs_f64(),
@@ -779,7 +789,7 @@ impl Store {
                     diesel::update(solve_jobs::table.find(&task.job_id))
                         .set((
                             solve_jobs::status.eq("failed"),
-                            solve_jobs::error.eq(Some(error.to_string())),
+                            solve_jobs::error.eq(Some(error.clone())),
                             solve_jobs::finished_at.eq(Some(to_db_time(now))),
                         ))
                         .execute(connection)?;
@@ -1073,6 +1083,13 @@ impl Store {
             let problem = context.valid_problem(&build).map_err(unsolvable)?;
             let solution =
                 tend_scheduling::solve(&problem, &solve_options(seconds)).map_err(unsolvable)?;
+            // The independent checker guards the published roster against a solver mistake.
+            let broken = tend_scheduling::check(&problem, &solution.plan);
+            if !broken.is_empty() {
+                return Err(unsolvable(format!(
+                    "the solver returned a roster breaking {broken:?}"
+                )));
+            }
             let tuples: Vec<(String, usize, String)> = solution
                 .plan
                 .assignments
