@@ -166,6 +166,7 @@ fn main() {
         roster.assignments.len(),
         explanation.uncovered.len(),
     );
+    println!("  penalties: {:?}", explanation.penalties);
     println!(
         "  fairness: weekends {}..{}, nights {}..{}, minutes {}..{}",
         explanation.fairness.weekends_min,
