@@ -121,6 +121,8 @@ impl Rng {
 /// Limits of each staff member's construction solve: a good schedule quickly, not a proof.
 const CONSTRUCTION_NODES: i32 = 200;
 const CONSTRUCTION_SOLUTIONS: i32 = 3;
+/// Rosters up to this many (staff, day) cells get the thorough construction.
+const THOROUGH_CONSTRUCTION_MAX_CELLS: usize = 1_200;
 /// Length of the stretches in which long schedules are constructed.
 const CONSTRUCTION_STRETCH: usize = 28;
 
@@ -292,9 +294,10 @@ impl Search<'_> {
         roster: Vec<Vec<Option<usize>>>,
     ) -> Result<Vec<Vec<Option<usize>>>, SolveError> {
         let days = self.compiled.days;
-        // Short horizons afford a thorough solve per staff member (a better start pays back in
-        // the search); long ones stop at the first few improving schedules.
-        let limits = if days > 2 * CONSTRUCTION_STRETCH {
+        // Small rosters afford a thorough solve per staff member (a better start pays back in the
+        // search); larger ones stop at the first few improving schedules.
+        let cells = days * self.compiled.staff.len();
+        let limits = if cells > THOROUGH_CONSTRUCTION_MAX_CELLS {
             Limits {
                 solution_limit: Some(CONSTRUCTION_SOLUTIONS),
                 ..self.limits(self.remaining().max(10.0), Some(CONSTRUCTION_NODES))
