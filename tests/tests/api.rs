@@ -289,7 +289,10 @@ fn clients_are_registered_edited_searched_and_moved_along() {
             (Some(7), 3)
         );
         let search = app
-            .get("/api/v1/clients?q=paged%20client&category=vip&status=&site_id=", admin)
+            .get(
+                "/api/v1/clients?q=paged%20client&category=vip&status=&site_id=",
+                admin,
+            )
             .assert_status(200);
         assert_eq!(search["total"], 5);
         let by_phone = app
