@@ -452,7 +452,11 @@ fn publish_leave_and_repair_change_few_published_shifts() {
         let error = f
             .edit(&period, ana, "2026-12-10", Some("early"), false)
             .unwrap_err();
-        assert!(violation_codes(&error).contains(&"roster.on_leave".to_owned()));
+        assert!(
+            violation_codes(&error).contains(&"roster.on_leave".to_owned()),
+            "{:?}",
+            violation_codes(&error)
+        );
 
         // An impossible bound is refused and nothing changes.
         let before = f.store.get_roster(&f.admin, &period).unwrap().assignments;

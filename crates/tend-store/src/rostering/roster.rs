@@ -1464,7 +1464,24 @@ fn check_change(
         ..Build::default()
     });
     let old = context.violations(&problem, before);
-    let new = new_violations(&old, context.violations(&problem, after));
+    let current = context.violations(&problem, after);
+    // A shift the change sets is judged on its own: putting someone back on a leave day that a
+    // published shift already collided with is still a leave conflict.
+    let touched: BTreeSet<(String, NaiveDate)> = after
+        .iter()
+        .filter(|cell| !before.contains(cell))
+        .map(|(staff, day, _)| (staff.clone(), context.date(*day)))
+        .collect();
+    let mut new = new_violations(&old, current.clone());
+    for violation in current {
+        let on_touched = match (&violation.staff_id, violation.date) {
+            (Some(staff), Some(date)) => touched.contains(&(staff.clone(), date)),
+            _ => false,
+        };
+        if on_touched && !new.contains(&violation) {
+            new.push(violation);
+        }
+    }
     let (hard, soft): (Vec<_>, Vec<_>) = new.into_iter().partition(severity_is_hard);
     if !hard.is_empty() {
         return Err(RosteringError::EditConflict(hard).into());
