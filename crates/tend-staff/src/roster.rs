@@ -176,6 +176,24 @@ pub struct ShiftPreferences {
     pub unwanted_dates: Vec<NaiveDate>,
 }
 
+/// When a staff member can never work: weekdays and single dates (hard, unlike preferences).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Availability {
+    #[serde(default)]
+    pub unavailable_weekdays: Vec<Weekday>,
+    #[serde(default)]
+    pub unavailable_dates: Vec<NaiveDate>,
+}
+
+impl Availability {
+    pub fn blocks(&self, date: NaiveDate) -> bool {
+        use chrono::Datelike;
+        self.unavailable_weekdays.contains(&date.weekday())
+            || self.unavailable_dates.contains(&date)
+    }
+}
+
 /// Checks a demand's head counts.
 pub fn check_demand(
     shift_type: &str,
@@ -305,6 +323,8 @@ impl SwapStatus {
 pub enum RosterRule {
     DoubleAssignment,
     OnLeave,
+    /// A day the staff member's availability rules out.
+    Unavailable,
     /// Not one of the shift types this staff member may work.
     ShiftTypeNotAllowed,
     /// The staff member has none of the skills the shift's demand asks for.
@@ -339,6 +359,7 @@ impl RosterRule {
         match self {
             DoubleAssignment
             | OnLeave
+            | Unavailable
             | ShiftTypeNotAllowed
             | SkillMismatch
             | Rest
@@ -359,6 +380,7 @@ impl RosterRule {
         match self {
             DoubleAssignment => "roster.double_assignment",
             OnLeave => "roster.on_leave",
+            Unavailable => "roster.unavailable",
             ShiftTypeNotAllowed => "roster.shift_type_not_allowed",
             SkillMismatch => "roster.skill_mismatch",
             Rest => "roster.rest",
@@ -425,6 +447,14 @@ mod tests {
     #[test]
     fn people_protecting_rules_are_hard() {
         assert_eq!(RosterRule::OnLeave.severity(), Severity::Hard);
+        assert_eq!(RosterRule::Unavailable.severity(), Severity::Hard);
+        let availability = Availability {
+            unavailable_weekdays: vec![Weekday::Wed],
+            unavailable_dates: vec![NaiveDate::from_ymd_opt(2026, 12, 24).unwrap()],
+        };
+        assert!(availability.blocks(NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()));
+        assert!(availability.blocks(NaiveDate::from_ymd_opt(2026, 12, 24).unwrap()));
+        assert!(!availability.blocks(NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()));
         assert_eq!(RosterRule::Rest.severity(), Severity::Hard);
         assert_eq!(RosterRule::UnderCover.severity(), Severity::Soft);
         assert_eq!(RosterRule::BelowContractHours.severity(), Severity::Soft);

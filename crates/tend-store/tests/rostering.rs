@@ -340,6 +340,33 @@ fn manual_edits_are_checked_live_and_hard_conflicts_are_refused() {
             codes.contains(&"roster.too_many_consecutive_days".to_owned()),
             "{codes:?}"
         );
+        // Carla never works on Wednesdays: a hard conflict, and the solver keeps her off them.
+        let carla = staff[2];
+        f.store
+            .set_staff_rostering(
+                &f.admin,
+                carla,
+                serde_json::from_value(json!({
+                    "skills": [{"skill": "nursing", "level": 2}],
+                    "contract": {
+                        "min_minutes_per_week": 0, "max_minutes_per_week": 2400,
+                        "max_consecutive_days": 5, "min_consecutive_days_off": 1,
+                        "min_rest_minutes": 660, "max_weekends_per_four_weeks": 4,
+                    },
+                    "availability": {"unavailable_weekdays": ["wed"]},
+                }))
+                .unwrap(),
+            )
+            .unwrap();
+        let error = f
+            .edit(&period, carla, "2026-12-09", Some("early"), false)
+            .unwrap_err();
+        assert_eq!(
+            violation_codes(&error),
+            vec!["roster.unavailable".to_owned()]
+        );
+        f.solve(&period);
+        assert_eq!(f.shift_of(&period, carla, "2026-12-09"), None);
         // Unknown shift types, dates outside the period and unrostered staff are 4xx.
         let error = f
             .edit(&period, ana, "2026-12-12", Some("brunch"), false)

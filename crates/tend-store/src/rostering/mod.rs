@@ -215,6 +215,7 @@ mod tables {
             shift_types -> Text,
             preferences -> Text,
             updated_at -> Timestamp,
+            availability -> Text,
         }
     }
     diesel::table! {

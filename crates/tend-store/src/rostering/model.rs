@@ -80,6 +80,27 @@ impl Context {
         days
     }
 
+    /// Days neither on leave nor ruled out by availability.
+    fn available_days(&self, profile: &StaffRostering) -> usize {
+        let id = profile.staff_id.to_string();
+        let leave = self.leave_days(&id, 0);
+        let unavailable = self.unavailable_days(profile);
+        self.days - leave.union(&unavailable).count()
+    }
+
+    /// Days the person's availability rules out.
+    fn unavailable_days(&self, profile: &StaffRostering) -> BTreeSet<usize> {
+        (0..self.days)
+            .filter(|&day| profile.availability.blocks(self.date(day)))
+            .collect()
+    }
+
+    fn unavailable(&self, staff_id: &str, day: usize) -> bool {
+        self.staff
+            .iter()
+            .any(|p| p.staff_id.to_string() == staff_id && p.availability.blocks(self.date(day)))
+    }
+
     pub fn on_leave(&self, staff_id: &str, day: usize) -> bool {
         self.leave_days(staff_id, day).contains(&day)
     }
@@ -254,7 +275,12 @@ impl Context {
             let id = profile.staff_id.to_string();
             let allowed = self.allowed_shifts(profile);
             let leave_days = self.leave_days(&id, build.keep_before);
-            let available = self.days - leave_days.len();
+            let unavailable: BTreeSet<usize> = self
+                .unavailable_days(profile)
+                .into_iter()
+                .filter(|day| *day >= build.keep_before && !leave_days.contains(day))
+                .collect();
+            let available = self.days - leave_days.len() - unavailable.len();
             let contract = &profile.contract;
             let min_total = if build.no_minimum_hours {
                 0
@@ -330,7 +356,7 @@ impl Context {
                     min_consecutive_days_off: u32::from(contract.min_consecutive_days_off.max(1)),
                     max_working_weekends: max_weekends,
                 },
-                days_off: Vec::new(),
+                days_off: unavailable.into_iter().collect(),
                 leave,
                 fixed,
             });
@@ -464,7 +490,7 @@ impl Context {
                 .filter(|(s, _, _)| *s == id)
                 .map(|(_, _, shift)| u64::from(self.length_of(shift)))
                 .sum();
-            let available = self.days - self.leave_days(&id, 0).len();
+            let available = self.available_days(profile);
             let minimum = u64::from(profile.contract.min_minutes_per_week) * available as u64 / 7;
             if minutes < minimum {
                 out.push(rule(
@@ -521,6 +547,13 @@ impl Context {
                         Some(staff.clone()),
                         date(*day),
                         format!("on approved leave, cannot work {shift_type}"),
+                    )
+                } else if self.unavailable(staff, *day) {
+                    rule(
+                        RosterRule::Unavailable,
+                        Some(staff.clone()),
+                        date(*day),
+                        format!("not available on this day, cannot work {shift_type}"),
                     )
                 } else if self.staff.iter().any(|p| {
                     p.staff_id.to_string() == *staff
@@ -706,7 +739,7 @@ impl Context {
                         .any(|s| s.key == *shift && s.end <= s.start)
                 })
                 .count() as u32;
-            let available = self.days - self.leave_days(&id, 0).len();
+            let available = self.available_days(profile);
             let preference_days = problem
                 .shift_off_requests
                 .iter()

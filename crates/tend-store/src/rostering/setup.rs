@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use tend_audit::AuditRecord;
 use tend_core::{Actor, ClientId, SiteId, StaffId};
 use tend_staff::{
-    check_demand, CareRatio, Contract, DemandOverride, DemandRule, LeaveRequest, LeaveStatus,
-    ShiftPreferences, ShiftTypeDefinition, Skill, SkillLevel,
+    check_demand, Availability, CareRatio, Contract, DemandOverride, DemandRule, LeaveRequest,
+    LeaveStatus, ShiftPreferences, ShiftTypeDefinition, Skill, SkillLevel,
 };
 use uuid::Uuid;
 
@@ -54,6 +54,9 @@ pub struct StaffRosteringInput {
     pub shift_types: Vec<String>,
     #[serde(default)]
     pub preferences: ShiftPreferences,
+    /// Weekdays and dates this person can never work.
+    #[serde(default)]
+    pub availability: Availability,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,6 +68,7 @@ pub struct StaffRostering {
     pub contract: Contract,
     pub shift_types: Vec<String>,
     pub preferences: ShiftPreferences,
+    pub availability: Availability,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,6 +171,7 @@ struct ProfileRow {
     shift_types: String,
     preferences: String,
     updated_at: NaiveDateTime,
+    availability: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -277,6 +282,7 @@ fn profile_of(row: ProfileRow, full_name: String) -> Result<StaffRostering, Stor
         contract: from_json("staff_rostering.contract", &row.contract)?,
         shift_types: from_json("staff_rostering.shift_types", &row.shift_types)?,
         preferences: from_json("staff_rostering.preferences", &row.preferences)?,
+        availability: from_json("staff_rostering.availability", &row.availability)?,
     })
 }
 
@@ -451,6 +457,7 @@ impl Store {
                 shift_types: to_json(&input.shift_types)?,
                 preferences: to_json(&input.preferences)?,
                 updated_at: to_db_time(now),
+                availability: to_json(&input.availability)?,
             };
             diesel::delete(staff_rostering::table.find(staff_id.to_string()))
                 .execute(connection)?;
@@ -471,6 +478,7 @@ impl Store {
                         "contract": { "after": profile.contract },
                         "shift_types": { "after": profile.shift_types },
                         "preferences": { "after": profile.preferences },
+                        "availability": { "after": profile.availability },
                     }),
                 ),
                 now,

@@ -1,0 +1,1 @@
+ALTER TABLE staff_rostering DROP COLUMN availability;
