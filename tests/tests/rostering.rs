@@ -389,3 +389,142 @@ fn a_site_runs_one_solve_at_a_time_and_jobs_can_be_cancelled() {
             .assert_error(422, "staff.unknown_skill");
     });
 }
+
+#[test]
+fn occupancy_swaps_and_listings_over_http() {
+    on_each_backend(|app| {
+        let manager = Manager {
+            app,
+            site_id: app.main_site_id.clone(),
+        };
+        let staff = manager.setup();
+        // One newborn-care person per three babies on the early shift.
+        manager
+            .put(
+                "/api/v1/demand",
+                json!({
+                    "site_id": manager.site_id,
+                    "rules": [{"shift_type": "early", "required": 1}],
+                    "care_ratios": [{"shift_type": "early", "skill": "newborn_care", "clients_per_staff": 3}],
+                }),
+            )
+            .assert_status(200);
+        let demand = manager
+            .get(&format!("/api/v1/demand?site_id={}", manager.site_id))
+            .assert_status(200);
+        assert_eq!(demand["care_ratios"][0]["clients_per_staff"], 3);
+        for i in 0..7 {
+            let client = app.client(json!({
+                "site_id": manager.site_id, "full_name": format!("Mother {i} Test"),
+            }));
+            manager
+                .post(
+                    &format!("/api/v1/clients/{client}/transitions"),
+                    json!({"to": "contracted"}),
+                )
+                .assert_status(201);
+            manager
+                .put(
+                    &format!("/api/v1/clients/{client}/stay"),
+                    json!({"check_in": "2026-12-08", "check_out": "2026-12-09"}),
+                )
+                .assert_status(200);
+        }
+        manager
+            .put(
+                "/api/v1/clients/not-a-client/stay",
+                json!({"check_in": "2026-12-08", "check_out": "2026-12-09"}),
+            )
+            .assert_status(422);
+        let period = manager.period("2026-12-07", "2026-12-13");
+        let job = manager.start_solve(&period, 3).assert_status(202);
+        assert_eq!(
+            manager.wait(job["id"].as_str().unwrap())["status"],
+            "succeeded"
+        );
+        let roster = manager.roster(&period);
+        let early = |date: &str| {
+            roster["assignments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["date"] == date && a["shift_type"] == "early")
+                .count()
+        };
+        // Seven babies need three newborn-care staff on the 8th and 9th.
+        assert!(early("2026-12-08") >= 3, "{roster}");
+        assert!(early("2026-12-09") >= 3, "{roster}");
+
+        // A swap onto someone who has no shift that day.
+        let assignment = roster["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["date"] == "2026-12-10")
+            .unwrap()
+            .clone();
+        let owner = assignment["staff_id"].as_str().unwrap();
+        let taker = staff
+            .iter()
+            .find(|s| {
+                s.as_str() != owner
+                    && shift_of(&roster, s, "2026-12-09").is_none()
+                    && shift_of(&roster, s, "2026-12-10").is_none()
+                    && shift_of(&roster, s, "2026-12-11").is_none()
+            })
+            .cloned();
+        if let Some(taker) = taker {
+            let swap = manager.post(
+                &format!("/api/v1/roster-periods/{period}/swaps"),
+                json!({"staff_id": owner, "date": "2026-12-10", "other_staff_id": taker}),
+            );
+            if swap.status == 201 {
+                let swap = swap.json();
+                let decided = manager
+                    .post(
+                        &format!("/api/v1/swaps/{}/decision", swap["id"].as_str().unwrap()),
+                        json!({"status": "approved"}),
+                    )
+                    .assert_status(200);
+                assert_eq!(decided["status"], "approved");
+                let after = manager.roster(&period);
+                assert_eq!(shift_of(&after, owner, "2026-12-10"), None);
+                assert_eq!(
+                    shift_of(&after, &taker, "2026-12-10").as_deref(),
+                    assignment["shift_type"].as_str()
+                );
+            } else {
+                swap.assert_error(409, "roster.edit_conflict");
+            }
+        }
+        manager
+            .post("/api/v1/swaps/nope/decision", json!({"status": "approved"}))
+            .assert_error(404, "swap.not_found");
+
+        // Listings and the OpenAPI document.
+        let shifts = manager
+            .get(&format!("/api/v1/shift-types?site_id={}", manager.site_id))
+            .assert_status(200);
+        assert_eq!(shifts.as_array().unwrap().len(), 3);
+        let periods = manager
+            .get(&format!(
+                "/api/v1/roster-periods?site_id={}",
+                manager.site_id
+            ))
+            .assert_status(200);
+        assert_eq!(periods.as_array().unwrap().len(), 1);
+        let leave = manager
+            .get(&format!("/api/v1/staff/{}/leave", staff[0]))
+            .assert_status(200);
+        assert_eq!(leave, json!([]));
+        let openapi = app.get("/openapi.json", None).assert_status(200);
+        for path in [
+            "/api/v1/roster-periods/{id}/solve-jobs",
+            "/api/v1/solve-jobs/{id}",
+            "/api/v1/roster-periods/{id}/repair",
+            "/api/v1/staff/{id}/rostering",
+        ] {
+            assert!(openapi["paths"][path].is_object(), "{path}");
+        }
+    });
+}
