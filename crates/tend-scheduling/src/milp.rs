@@ -683,6 +683,8 @@ impl Built {
             model
                 .try_set_option("mip_max_nodes", nodes)
                 .map_err(option("mip_max_nodes"))?;
+        }
+        if limits.node_limit.is_some_and(|nodes| nodes <= 100) {
             // With few nodes to spend, reliability branching's strong-branching LPs dominate.
             model
                 .try_set_option("mip_pscost_minreliable", 0)

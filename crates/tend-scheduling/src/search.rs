@@ -121,6 +121,8 @@ impl Rng {
 /// Limits of each staff member's construction solve: a good schedule quickly, not a proof.
 const CONSTRUCTION_NODES: i32 = 200;
 const CONSTRUCTION_SOLUTIONS: i32 = 3;
+/// Branch-and-bound nodes of the first look at the full model.
+const FIRST_LOOK_NODES: i32 = 500;
 /// Rosters up to this many (staff, day) cells get the thorough construction.
 const THOROUGH_CONSTRUCTION_MAX_CELLS: usize = 1_200;
 /// Length of the stretches in which long schedules are constructed.
@@ -197,7 +199,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     // rest to tighten the bound (and sometimes to improve the roster).
     let total = options.time_limit.as_secs_f64();
     if !search.full_model_too_large() {
-        search.full_model(0.08 * total, false)?;
+        search.full_model(0.08 * total, false, true)?;
         search.end_phase("full model (first look)");
     }
     if !search.bound_reached() {
@@ -207,7 +209,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         if !search.bound_reached() {
             // Without a bound from the first look, the LP relaxation gives one more surely.
             let relaxation = !search.bound.is_finite() || search.bound <= 0.0;
-            search.full_model(search.remaining(), relaxation)?;
+            search.full_model(search.remaining().min(0.25 * total), relaxation, false)?;
             search.end_phase("full model (bound)");
         }
     }
@@ -372,10 +374,18 @@ impl Search<'_> {
         columns > FULL_MIP_MAX_COLUMNS
     }
 
-    fn full_model(&mut self, seconds: f64, relaxation: bool) -> Result<(), SolveError> {
+    /// `first_look`: node-limited, and its roster is kept; otherwise only the bound is kept, since
+    /// where a time-limited solve stops (and which roster it holds then) depends on the machine.
+    fn full_model(
+        &mut self,
+        seconds: f64,
+        relaxation: bool,
+        first_look: bool,
+    ) -> Result<(), SolveError> {
         let hood = Neighbourhood::everything(self.compiled);
         let relaxation = relaxation || self.full_model_too_large();
-        let limits = self.limits(seconds.min(self.remaining()), None);
+        let nodes = first_look.then_some(FIRST_LOOK_NODES);
+        let limits = self.limits(seconds.min(self.remaining()), nodes);
         let built = milp::build(self.compiled, &self.best, &hood, relaxation);
         let outcome = built
             .solve(&self.best, &limits)
@@ -383,7 +393,7 @@ impl Search<'_> {
         if outcome.bound.is_finite() {
             self.bound = self.bound.max(outcome.bound);
         }
-        if let Some(roster) = outcome.roster {
+        if let Some(roster) = outcome.roster.filter(|_| first_look) {
             self.offer(roster);
         }
         Ok(())
@@ -654,4 +664,4 @@ impl Worker {
 /// HiGHS limits of one neighbourhood solve: the node limit is the deterministic one; the time
 /// limit only guards against a pathological root node.
 const SUB_NODE_LIMIT: i32 = 20;
-const SUB_TIME_LIMIT: f64 = 2.0;
+const SUB_TIME_LIMIT: f64 = 10.0;
