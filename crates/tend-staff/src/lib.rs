@@ -12,8 +12,8 @@ pub mod skill;
 pub use contract::{Contract, ContractError};
 pub use leave::{LeaveError, LeaveRequest, LeaveStatus};
 pub use roster::{
-    check_demand, period_days, Availability, CareRatio, DemandOverride, DemandRule, RosterRule,
-    RosterRuleError, RosterStatus, Severity, ShiftPreferences, ShiftTypeDefinition, SwapStatus,
-    MAX_PERIOD_DAYS,
+    check_demand, period_days, skill_keys, skill_requirement_key, Availability, CareRatio,
+    DemandOverride, DemandRule, RosterRule, RosterRuleError, RosterStatus, Severity,
+    ShiftPreferences, ShiftTypeDefinition, SwapStatus, MAX_PERIOD_DAYS,
 };
 pub use skill::{Skill, SkillError, SkillLevel};

@@ -125,6 +125,9 @@ pub struct DemandRule {
     pub shift_type: String,
     #[serde(default)]
     pub skill: Option<Skill>,
+    /// Only staff with `skill` at this level or above count (1 to 5; default 1).
+    #[serde(default)]
+    pub min_level: Option<u8>,
     pub required: u32,
     /// Defaults to `required`.
     #[serde(default)]
@@ -139,6 +142,8 @@ pub struct DemandOverride {
     pub shift_type: String,
     #[serde(default)]
     pub skill: Option<Skill>,
+    #[serde(default)]
+    pub min_level: Option<u8>,
     pub required: u32,
     #[serde(default)]
     pub preferred: Option<u32>,
@@ -192,6 +197,27 @@ impl Availability {
         self.unavailable_weekdays.contains(&date.weekday())
             || self.unavailable_dates.contains(&date)
     }
+}
+
+/// The key under which demand for `skill` at `min_level` is matched: the skill itself for level
+/// 1, `skill@level` above (a staff member at level L holds the keys for levels 1 to L).
+pub fn skill_requirement_key(skill: &Skill, min_level: Option<u8>) -> String {
+    match min_level {
+        Some(level) if level > 1 => format!("{}@{level}", skill.as_str()),
+        _ => skill.as_str().to_owned(),
+    }
+}
+
+/// Every requirement key a staff member's skills satisfy.
+pub fn skill_keys(levels: &[crate::skill::SkillLevel]) -> Vec<String> {
+    let mut keys = Vec::new();
+    for level in levels {
+        keys.push(level.skill.as_str().to_owned());
+        for l in 2..=level.level() {
+            keys.push(format!("{}@{l}", level.skill.as_str()));
+        }
+    }
+    keys
 }
 
 /// Checks a demand's head counts.
@@ -442,6 +468,15 @@ mod tests {
         let first = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         assert_eq!(period_days(first, first), Ok(1));
         assert!(period_days(first, first.pred_opt().unwrap()).is_err());
+    }
+
+    #[test]
+    fn skill_levels_satisfy_requirements_at_or_below_them() {
+        let nursing = Skill::parse("nursing").unwrap();
+        let keys = skill_keys(&[crate::skill::SkillLevel::new(nursing.clone(), 3).unwrap()]);
+        assert!(keys.contains(&skill_requirement_key(&nursing, Some(3))));
+        assert!(keys.contains(&skill_requirement_key(&nursing, None)));
+        assert!(!keys.contains(&skill_requirement_key(&nursing, Some(4))));
     }
 
     #[test]

@@ -914,3 +914,50 @@ impl Fixture {
             .id
     }
 }
+
+#[test]
+fn demand_can_ask_for_a_skill_level() {
+    on_each_backend(|f| {
+        let staff = f.rostered_site(&f.main);
+        // Everyone is at level 3; nights now need a level-4 nurse.
+        f.store
+            .set_demand(
+                &f.admin,
+                serde_json::from_value(json!({
+                    "site_id": f.main.id,
+                    "rules": [
+                        {"shift_type": "early", "required": 2},
+                        {"shift_type": "night", "skill": "nursing", "min_level": 4, "required": 1},
+                    ],
+                }))
+                .unwrap(),
+            )
+            .unwrap();
+        let period = f.period(&f.main, "2026-12-07", "2026-12-13");
+        let error = f
+            .edit(&period, staff[0], "2026-12-08", Some("night"), false)
+            .unwrap_err();
+        assert_eq!(
+            violation_codes(&error),
+            vec!["roster.skill_mismatch".to_owned()]
+        );
+        f.solve(&period);
+        let roster = f.store.get_roster(&f.admin, &period).unwrap();
+        assert!(roster.assignments.iter().all(|a| a.shift_type != "night"));
+        let uncovered = roster.explanation.unwrap().uncovered;
+        assert_eq!(uncovered.len(), 7);
+        assert_eq!(uncovered[0].skill.as_deref(), Some("nursing@4"));
+        let error = f
+            .store
+            .set_demand(
+                &f.admin,
+                serde_json::from_value(json!({
+                    "site_id": f.main.id,
+                    "rules": [{"shift_type": "night", "skill": "nursing", "min_level": 6, "required": 1}],
+                }))
+                .unwrap(),
+            )
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Invalid);
+    });
+}

@@ -131,10 +131,9 @@ impl Context {
             }
         }
         !skills.is_empty()
-            && !profile
-                .skills
+            && !tend_staff::skill_keys(&profile.skills)
                 .iter()
-                .any(|level| skills.contains(level.skill.as_str()))
+                .any(|key| skills.contains(key))
     }
 
     /// Shift types this person may be rostered on: listed in their profile, and not a skill
@@ -162,7 +161,9 @@ impl Context {
             if rule.weekdays.is_empty() || rule.weekdays.contains(&weekday) {
                 let key = (
                     rule.shift_type.clone(),
-                    rule.skill.as_ref().map(|s| s.to_string()),
+                    rule.skill
+                        .as_ref()
+                        .map(|s| tend_staff::skill_requirement_key(s, rule.min_level)),
                 );
                 demand.insert(
                     key,
@@ -173,7 +174,9 @@ impl Context {
         for rule in self.demand.overrides.iter().filter(|o| o.date == date) {
             let key = (
                 rule.shift_type.clone(),
-                rule.skill.as_ref().map(|s| s.to_string()),
+                rule.skill
+                    .as_ref()
+                    .map(|s| tend_staff::skill_requirement_key(s, rule.min_level)),
             );
             demand.insert(
                 key,
@@ -224,7 +227,7 @@ impl Context {
             let counts_for = |p: &StaffRostering, skill: &Option<String>| {
                 skill
                     .as_ref()
-                    .is_none_or(|skill| p.skills.iter().any(|l| l.skill.as_str() == skill))
+                    .is_none_or(|skill| tend_staff::skill_keys(&p.skills).contains(skill))
             };
             let mut per_staff = BTreeMap::new();
             for profile in &may_work {
@@ -335,7 +338,7 @@ impl Context {
                 .collect();
             staff.push(StaffMember {
                 id: id.clone(),
-                skills: profile.skills.iter().map(|s| s.skill.to_string()).collect(),
+                skills: tend_staff::skill_keys(&profile.skills),
                 shift_types: allowed.clone(),
                 contract: tend_scheduling::Contract {
                     min_total_minutes: min_total,

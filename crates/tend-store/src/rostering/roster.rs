@@ -1617,7 +1617,7 @@ fn candidates(
             continue;
         }
         if let Some(skill) = &uncovered.skill {
-            if !profile.skills.iter().any(|l| l.skill.as_str() == skill) {
+            if !tend_staff::skill_keys(&profile.skills).contains(skill) {
                 continue;
             }
         }

@@ -579,6 +579,17 @@ impl Store {
     ) -> Result<DemandSettings, StoreError> {
         require_manager(actor)?;
         let site_id = target_site(actor, input.site_id)?;
+        for level in input
+            .rules
+            .iter()
+            .map(|r| r.min_level)
+            .chain(input.overrides.iter().map(|r| r.min_level))
+            .flatten()
+        {
+            if !(1..=5).contains(&level) {
+                return Err(tend_staff::SkillError::InvalidLevel(level).into());
+            }
+        }
         for rule in &input.rules {
             check_demand(&rule.shift_type, rule.required, rule.preferred)?;
             if let Some(skill) = &rule.skill {
