@@ -2,7 +2,9 @@
 //! 4 shift types and 6 skills over 28 days gets a proposal (target: within 1% of the model's
 //! bound in under 30 s on two cores); then, in the published roster, one nurse is sick for three
 //! days and the roster is repaired (target: no hard violation, at most that nurse's shifts plus
-//! 4 others changed). Prints the figures; `cargo bench -p benches --bench rostering`.
+//! 4 others changed). Prints the figures: `cargo bench -p benches --bench rostering`, or, in the
+//! shared dev profile that already optimises the solver (ADR 0002, no second HiGHS build),
+//! `cargo test -p benches --bench rostering`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
