@@ -17,7 +17,13 @@ fn instances_dir() -> PathBuf {
 fn model_build(c: &mut Criterion) {
     let mut group = c.benchmark_group("model_build");
     group.sample_size(10);
-    for name in ["Instance1", "Instance8", "Instance12", "Instance20", "Instance22"] {
+    for name in [
+        "Instance1",
+        "Instance8",
+        "Instance12",
+        "Instance20",
+        "Instance22",
+    ] {
         let path = instances_dir().join(format!("{name}.txt"));
         let Ok(text) = std::fs::read_to_string(&path) else {
             eprintln!("skipping {name}: {} not readable", path.display());
@@ -34,10 +40,7 @@ fn model_build(c: &mut Criterion) {
             eprintln!("skipping {name}: the problem does not validate");
             continue;
         };
-        eprintln!(
-            "{name}: {} columns, {} rows",
-            size.columns, size.rows
-        );
+        eprintln!("{name}: {} columns, {} rows", size.columns, size.rows);
         group.bench_function(name, |b| {
             b.iter(|| tend_scheduling::build_full_model(&problem))
         });
