@@ -345,6 +345,8 @@ fn a_site_runs_one_solve_at_a_time_and_jobs_can_be_cancelled() {
         let staff = manager.setup();
         let first = manager.period("2026-12-07", "2026-12-20");
         let second = manager.period("2026-12-21", "2027-01-03");
+        // Keep the solve from finishing while the test probes it.
+        let hold = tend_store::hold_solves(tend_core::SiteId::parse(&manager.site_id).unwrap());
         let job = manager.start_solve(&first, 2).assert_status(202);
         let job_id = job["id"].as_str().unwrap();
         manager
@@ -358,6 +360,7 @@ fn a_site_runs_one_solve_at_a_time_and_jobs_can_be_cancelled() {
             .assert_status(200);
         assert_eq!(cancelled["status"], "cancelled");
         assert_eq!(manager.roster(&first)["period"]["status"], "draft");
+        drop(hold);
         manager
             .delete(&format!("/api/v1/solve-jobs/{job_id}"))
             .assert_error(409, "roster.job_ended");

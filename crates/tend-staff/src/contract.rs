@@ -13,6 +13,12 @@ pub struct Contract {
     pub min_rest_minutes: u32,
     /// Weekends (Saturday or Sunday worked) allowed in four weeks.
     pub max_weekends_per_four_weeks: u8,
+    /// Hours agreed per roster period instead of per week: when set, they replace the weekly
+    /// figures scaled to the period.
+    #[serde(default)]
+    pub min_minutes_per_period: Option<u32>,
+    #[serde(default)]
+    pub max_minutes_per_period: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +33,8 @@ pub enum ContractError {
     NoWorkingDays,
     #[error("at most 4 weekends in four weeks (got {0})")]
     TooManyWeekends(u8),
+    #[error("minimum minutes per period {min} exceed the maximum {max}")]
+    PeriodMinutesContradict { min: u32, max: u32 },
 }
 
 impl ContractError {
@@ -57,6 +65,11 @@ impl Contract {
                 min_minutes: self.min_minutes_per_week,
             });
         }
+        if let (Some(min), Some(max)) = (self.min_minutes_per_period, self.max_minutes_per_period) {
+            if min > max {
+                return Err(ContractError::PeriodMinutesContradict { min, max });
+            }
+        }
         if self.max_weekends_per_four_weeks > 4 {
             return Err(ContractError::TooManyWeekends(
                 self.max_weekends_per_four_weeks,
@@ -78,6 +91,8 @@ mod tests {
             min_consecutive_days_off: 2,
             min_rest_minutes: 11 * 60,
             max_weekends_per_four_weeks: 2,
+            min_minutes_per_period: None,
+            max_minutes_per_period: None,
         }
     }
 
@@ -110,5 +125,14 @@ mod tests {
             ..full_time()
         };
         assert_eq!(weekends.validate(), Err(ContractError::TooManyWeekends(5)));
+        let period = Contract {
+            min_minutes_per_period: Some(100 * 60),
+            max_minutes_per_period: Some(80 * 60),
+            ..full_time()
+        };
+        assert!(matches!(
+            period.validate(),
+            Err(ContractError::PeriodMinutesContradict { .. })
+        ));
     }
 }

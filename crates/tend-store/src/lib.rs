@@ -39,6 +39,8 @@ pub use clients::{
 };
 pub use connection::{Backend, DatabaseUrl};
 pub use error::{ErrorKind, InvalidField, StoreError};
+#[cfg(feature = "testing")]
+pub use rostering::{hold_solves, SolveHold};
 pub use rostering::{
     AssignmentEdit, AssignmentRecord, DemandInput, DemandSettings, EditOutcome, Explanation,
     FairnessSummary, LeaveDecision, LeaveInput, LeaveOutcome, LeaveRecord, PeriodInput,

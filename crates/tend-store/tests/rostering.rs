@@ -574,6 +574,8 @@ fn one_solve_runs_per_site_and_edits_wait_for_it() {
         let staff = f.rostered_site(&f.main);
         let first = f.period(&f.main, "2026-12-07", "2026-12-20");
         let second = f.period(&f.main, "2026-12-21", "2027-01-03");
+        // Keep the solve from finishing while the test probes it.
+        let hold = tend_store::hold_solves(f.main.id);
         let running = f
             .store
             .start_solve_job(
@@ -606,6 +608,7 @@ fn one_solve_runs_per_site_and_edits_wait_for_it() {
             f.store.get_roster(&f.admin, &first).unwrap().period.status,
             RosterStatus::Draft
         );
+        drop(hold);
         let ended = running.wait().unwrap();
         assert_eq!(ended.status, "cancelled");
         let roster = f.store.get_roster(&f.admin, &first).unwrap();
@@ -959,5 +962,50 @@ fn demand_can_ask_for_a_skill_level() {
             )
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Invalid);
+    });
+}
+
+#[test]
+fn hours_agreed_per_period_replace_the_weekly_figures() {
+    on_each_backend(|f| {
+        let staff = f.rostered_site(&f.main);
+        let hugo = staff[7];
+        f.store
+            .set_staff_rostering(
+                &f.admin,
+                hugo,
+                serde_json::from_value(json!({
+                    "skills": [{"skill": "newborn_care", "level": 3}],
+                    "contract": {
+                        "min_minutes_per_week": 0, "max_minutes_per_week": 2400,
+                        "max_consecutive_days": 5, "min_consecutive_days_off": 1,
+                        "min_rest_minutes": 660, "max_weekends_per_four_weeks": 4,
+                        "max_minutes_per_period": 480,
+                    },
+                }))
+                .unwrap(),
+            )
+            .unwrap();
+        let period = f.period(&f.main, "2026-12-07", "2026-12-13");
+        f.edit(&period, hugo, "2026-12-07", Some("early"), false)
+            .unwrap();
+        let error = f
+            .edit(&period, hugo, "2026-12-09", Some("early"), false)
+            .unwrap_err();
+        assert_eq!(
+            violation_codes(&error),
+            vec!["roster.above_contract_hours".to_owned()]
+        );
+        f.solve(&period);
+        let roster = f.store.get_roster(&f.admin, &period).unwrap();
+        let hugo_summary = roster
+            .explanation
+            .unwrap()
+            .staff
+            .into_iter()
+            .find(|s| s.staff_id == hugo.to_string())
+            .unwrap();
+        assert_eq!(hugo_summary.contract_max_minutes, 480);
+        assert!(hugo_summary.minutes <= 480);
     });
 }

@@ -19,6 +19,8 @@ use tend_staff::{ContractError, LeaveError, RosterRule, RosterRuleError, Severit
 use crate::error::StoreError;
 
 pub use model::{Explanation, FairnessSummary, StaffSummary, UncoveredShift};
+#[cfg(feature = "testing")]
+pub use roster::hold::{hold_solves, SolveHold};
 pub use roster::{
     AssignmentEdit, AssignmentRecord, EditOutcome, PeriodInput, RepairCandidate, RepairChange,
     RepairInput, RepairOutcome, RepairUncovered, RosterPeriod, RosterView, SolveJob,

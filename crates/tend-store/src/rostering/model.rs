@@ -288,10 +288,9 @@ impl Context {
             let min_total = if build.no_minimum_hours {
                 0
             } else {
-                (u64::from(contract.min_minutes_per_week) * available as u64 / 7) as u32
+                minimum_minutes(contract, available, self.days)
             };
-            let max_total =
-                (u64::from(contract.max_minutes_per_week) * self.days as u64).div_ceil(7) as u32;
+            let max_total = maximum_minutes(contract, self.days);
             let max_weekends = (u64::from(contract.max_weekends_per_four_weeks) * self.days as u64)
                 .div_ceil(28) as u32;
             let mut fixed = Vec::new();
@@ -494,7 +493,7 @@ impl Context {
                 .map(|(_, _, shift)| u64::from(self.length_of(shift)))
                 .sum();
             let available = self.available_days(profile);
-            let minimum = u64::from(profile.contract.min_minutes_per_week) * available as u64 / 7;
+            let minimum = u64::from(minimum_minutes(&profile.contract, available, self.days));
             if minutes < minimum {
                 out.push(rule(
                     RosterRule::BelowContractHours,
@@ -756,12 +755,8 @@ impl Context {
                 full_name: profile.full_name.clone(),
                 shifts: mine.len() as u32,
                 minutes,
-                contract_min_minutes: (u64::from(profile.contract.min_minutes_per_week)
-                    * available as u64
-                    / 7) as u32,
-                contract_max_minutes: (u64::from(profile.contract.max_minutes_per_week)
-                    * self.days as u64)
-                    .div_ceil(7) as u32,
+                contract_min_minutes: minimum_minutes(&profile.contract, available, self.days),
+                contract_max_minutes: maximum_minutes(&profile.contract, self.days),
                 weekends_worked: weekends.len() as u32,
                 nights,
                 preferences_met: preference_days.saturating_sub(preferences_missed),
@@ -806,6 +801,21 @@ impl Context {
             },
         }
     }
+}
+
+/// A contract's minimum for a period of `days` of which `available` can be worked: the period
+/// figure if agreed, else the weekly one scaled; both shrink with leave and unavailability.
+fn minimum_minutes(contract: &tend_staff::Contract, available: usize, days: usize) -> u32 {
+    match contract.min_minutes_per_period {
+        Some(minutes) => (u64::from(minutes) * available as u64 / days.max(1) as u64) as u32,
+        None => (u64::from(contract.min_minutes_per_week) * available as u64 / 7) as u32,
+    }
+}
+
+fn maximum_minutes(contract: &tend_staff::Contract, days: usize) -> u32 {
+    contract.max_minutes_per_period.unwrap_or_else(|| {
+        (u64::from(contract.max_minutes_per_week) * days as u64).div_ceil(7) as u32
+    })
 }
 
 fn rule(

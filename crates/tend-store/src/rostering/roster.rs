@@ -607,6 +607,7 @@ impl Store {
         let now = self.now();
         let mut connection = self.connection()?;
         let task = write_transaction(&mut connection, |connection| {
+            lock_rosters(connection)?;
             let (period, _) = load_period(connection, actor, period_id)?;
             if period.status == RosterStatus::Solving {
                 return Err(RosteringError::PeriodBeingSolved.into());
@@ -707,6 +708,7 @@ impl Store {
 
     fn run_solve_task(&self, task: SolveTask) -> Result<SolveJob, StoreError> {
         let started = Instant::now();
+        hold::wait_while_held(task.period.site_id);
         let outcome = tend_scheduling::solve(&task.problem, &solve_options(task.seconds))
             .map_err(|error| error.to_string())
             .and_then(|solution| {
@@ -727,6 +729,7 @@ impl Store {
         let now = self.now();
         let mut connection = self.connection()?;
         write_transaction(&mut connection, |connection| {
+            lock_rosters(connection)?;
             let job = solve_jobs::table
                 .find(&task.job_id)
                 .select(JobRow::as_select())
@@ -832,6 +835,7 @@ impl Store {
         let now = self.now();
         let mut connection = self.connection()?;
         write_transaction(&mut connection, |connection| {
+            lock_rosters(connection)?;
             let job = solve_jobs::table
                 .find(job_id)
                 .select(JobRow::as_select())
@@ -1446,6 +1450,61 @@ impl Store {
             self.now(),
         ))
     }
+}
+
+/// Tests (feature `testing`) can hold a site's solve threads before they write their result, so
+/// a job is reliably still running while they probe it. Without the feature this is a no-op.
+#[cfg(feature = "testing")]
+pub mod hold {
+    use std::collections::BTreeSet;
+    use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+
+    use tend_core::SiteId;
+
+    type Held = (Mutex<BTreeSet<SiteId>>, Condvar);
+    static HELD: OnceLock<Held> = OnceLock::new();
+
+    fn held() -> &'static Held {
+        HELD.get_or_init(Default::default)
+    }
+
+    fn lock(held: &'static Held) -> MutexGuard<'static, BTreeSet<SiteId>> {
+        held.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// While this lives, solve threads of the site wait before writing their result.
+    #[derive(Debug)]
+    pub struct SolveHold(SiteId);
+
+    impl Drop for SolveHold {
+        fn drop(&mut self) {
+            lock(held()).remove(&self.0);
+            held().1.notify_all();
+        }
+    }
+
+    pub fn hold_solves(site_id: SiteId) -> SolveHold {
+        lock(held()).insert(site_id);
+        SolveHold(site_id)
+    }
+
+    pub(super) fn wait_while_held(site_id: SiteId) {
+        let held = held();
+        let mut sites = lock(held);
+        while sites.contains(&site_id) {
+            sites = held
+                .1
+                .wait(sites)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+#[cfg(not(feature = "testing"))]
+mod hold {
+    pub(super) fn wait_while_held(_site_id: tend_core::SiteId) {}
 }
 
 /// A hint for the error body; the database refused the second running job.
