@@ -757,3 +757,130 @@ fn a_lapsed_waitlist_offer_puts_the_client_back_in_the_queue() {
         );
     });
 }
+
+#[test]
+fn a_published_roster_replaces_weekly_hours_on_the_dates_it_covers() {
+    on_each_backend(|f| {
+        let midwife = f.staff(&f.main, "Dr Ruiz", "expert");
+        let service = f.service(
+            &f.main,
+            json!({
+                "name": "Home visit", "price": {"minor_units": 6000, "currency": "EUR"},
+                "duration_minutes": 30, "buffer_after_minutes": 10,
+                "staff_requirements": [{"qualification": {"kind": "role", "key": "expert"}, "count": 1}],
+                "booking_horizon_days": 90,
+            }),
+        );
+        let ana = f.client(&f.main, "Ana Ortega");
+        // Rostered at the site: a profile, a late shift 14:00–22:00 on Tuesday 2026-03-24, and
+        // nothing on Monday 2026-03-23; the published period covers both days.
+        f.store
+            .set_staff_rostering(
+                &f.admin,
+                midwife,
+                serde_json::from_value(json!({
+                    "skills": [{"skill": "nursing", "level": 3}],
+                    "contract": {
+                        "min_minutes_per_week": 0,
+                        "max_minutes_per_week": 40 * 60,
+                        "max_consecutive_days": 5,
+                        "min_consecutive_days_off": 1,
+                        "min_rest_minutes": 11 * 60,
+                        "max_weekends_per_four_weeks": 4,
+                    },
+                }))
+                .unwrap(),
+            )
+            .unwrap();
+        f.store
+            .create_shift_type(
+                &f.admin,
+                serde_json::from_value(
+                    json!({"site_id": f.main.id, "key": "late", "start": "14:00:00", "end": "22:00:00"}),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        let period = f
+            .store
+            .create_roster_period(
+                &f.admin,
+                serde_json::from_value(
+                    json!({"site_id": f.main.id, "first_day": "2026-03-23", "last_day": "2026-03-24"}),
+                )
+                .unwrap(),
+            )
+            .unwrap()
+            .id;
+        f.store
+            .edit_assignment(
+                &f.admin,
+                &period,
+                tend_store::AssignmentEdit {
+                    staff_id: midwife,
+                    date: "2026-03-24".parse().unwrap(),
+                    shift_type: Some("late".into()),
+                    pinned: false,
+                },
+            )
+            .unwrap();
+        // A draft roster changes nothing yet.
+        let draft = f
+            .store
+            .find_slots(&f.admin, search(service, "2026-03-24"))
+            .unwrap();
+        assert_eq!(
+            draft.slots.first().unwrap().start(),
+            madrid("2026-03-24", "09:00")
+        );
+        f.store.publish_roster(&f.admin, &period).unwrap();
+
+        // The rostered date: only starts inside the shift, 14:00 to 22:00 less 40 minutes.
+        let tuesday = f
+            .store
+            .find_slots(&f.admin, search(service, "2026-03-24"))
+            .unwrap();
+        assert_eq!(
+            tuesday.slots.first().unwrap().start(),
+            madrid("2026-03-24", "14:00")
+        );
+        assert_eq!(
+            tuesday.slots.last().unwrap().start(),
+            madrid("2026-03-24", "21:15")
+        );
+        assert!(tuesday
+            .slots
+            .iter()
+            .all(|slot| slot.start() >= madrid("2026-03-24", "14:00")
+                && slot.start() <= madrid("2026-03-24", "21:20")));
+        // A covered date without a shift: not working, whatever the weekly hours say.
+        let monday = f
+            .store
+            .find_slots(&f.admin, search(service, "2026-03-23"))
+            .unwrap();
+        assert!(monday.slots.is_empty(), "{:?}", monday.slots);
+        // The next date is outside the period: weekly hours 09:00–17:00.
+        let wednesday = f
+            .store
+            .find_slots(&f.admin, search(service, "2026-03-25"))
+            .unwrap();
+        assert_eq!(
+            wednesday.slots.first().unwrap().start(),
+            madrid("2026-03-25", "09:00")
+        );
+        assert_eq!(
+            wednesday.slots.last().unwrap().start(),
+            madrid("2026-03-25", "16:15")
+        );
+
+        // Booking checks use the same calendar: 10:00 is outside the shift, 18:00 inside it.
+        assert_code(
+            f.book(service, ana, madrid("2026-03-24", "10:00")),
+            "appointments.slot.no_qualified_staff_free",
+            ErrorKind::Invalid,
+        );
+        let booked = f.book(service, ana, madrid("2026-03-24", "18:00")).unwrap();
+        assert_eq!(booked.staff[0].staff_id, midwife);
+        f.book(service, ana, madrid("2026-03-25", "10:00")).unwrap();
+    });
+}

@@ -12,7 +12,9 @@ mod calendar;
 mod catalogue;
 mod waitlist;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 use tend_appointments::{
     AvailabilityError, BookingError, CatalogueError, IntervalError, SearchError, SlotRefusal,
@@ -231,6 +233,54 @@ impl WorkingHours {
                     .map(|minutes| chrono::Duration::minutes(i64::from(minutes))),
             });
         }
+        Ok(availability)
+    }
+
+    /// The domain's availability where some local dates follow a published roster: on each date
+    /// from `first` to `last` that is a key of `rostered` the working time is exactly that date's
+    /// shifts (none: not working, and an `hours` day exception does not apply, the roster decides);
+    /// every other date keeps the weekly hours and its day exceptions. Ranges and shifts are
+    /// taken by the date they start on. Breaks, `closed` day exceptions, `blocked` time and the
+    /// emergency reserve still apply on top. No rostered dates: the same as [`Self::to_availability`].
+    pub(crate) fn to_availability_with_roster(
+        &self,
+        blocked: Vec<tend_appointments::TimeInterval>,
+        time_zone: &tend_core::SiteTimeZone,
+        first: NaiveDate,
+        last: NaiveDate,
+        rostered: &BTreeMap<NaiveDate, Vec<tend_appointments::TimeInterval>>,
+    ) -> Result<tend_appointments::Availability, AvailabilityError> {
+        let mut availability = self.to_availability(blocked)?;
+        if rostered.is_empty() {
+            return Ok(availability);
+        }
+        let tz = time_zone.tz();
+        let weekly = weekly_hours(&self.weekly)?;
+        let mut working = tend_appointments::IntervalSet::empty();
+        for date in first.iter_days().take_while(|date| *date <= last) {
+            if let Some(shifts) = rostered.get(&date) {
+                for shift in shifts {
+                    working.insert(*shift);
+                }
+                continue;
+            }
+            let exception = self
+                .day_exceptions
+                .iter()
+                .rev()
+                .find(|exception| exception.date() == date);
+            let ranges: Vec<tend_appointments::LocalTimeRange> = match exception {
+                Some(tend_appointments::DayException::Hours { ranges, .. }) => ranges.clone(),
+                Some(tend_appointments::DayException::Closed { .. }) => Vec::new(),
+                None => weekly.ranges_on(date.weekday()).to_vec(),
+            };
+            for range in ranges {
+                if let Some(interval) = range.on(tz, date) {
+                    working.insert(interval);
+                }
+            }
+        }
+        availability.working_time = tend_appointments::WorkingTime::Rostered(working);
         Ok(availability)
     }
 }
