@@ -128,6 +128,9 @@ struct Builder<'a> {
     objective: Expression,
     constant: f64,
     relaxation: bool,
+    /// Whether the objective is built; without it the model only asks for a schedule that
+    /// satisfies the hard rules (which HiGHS finds quickly even for a year-long one).
+    with_objective: bool,
     /// Worked-weekend count expressions of staff with free weekends, for fairness.
     weekend_counts: Vec<(usize, Expression)>,
 }
@@ -222,7 +225,7 @@ impl Builder<'_> {
                     };
                     let v = self.new_binary(start);
                     let cost = staff.cost_of(shifts, d, Some(s)) as f64 - off_cost;
-                    if cost != 0.0 {
+                    if cost != 0.0 && self.with_objective {
                         self.objective.add_mul(cost, v);
                     }
                     self.x.push(Some(v));
@@ -577,6 +580,26 @@ pub(crate) fn build(
     hood: &Neighbourhood,
     relaxation: bool,
 ) -> Built {
+    build_model(compiled, incumbent, hood, relaxation, true)
+}
+
+/// The hard rules of `hood`'s staff with a zero objective: any schedule that satisfies them. The
+/// construction's fall-back when its time is up; the reported bound means nothing.
+pub(crate) fn build_feasibility(
+    compiled: &Compiled,
+    incumbent: &[Vec<Option<usize>>],
+    hood: &Neighbourhood,
+) -> Built {
+    build_model(compiled, incumbent, hood, false, false)
+}
+
+fn build_model(
+    compiled: &Compiled,
+    incumbent: &[Vec<Option<usize>>],
+    hood: &Neighbourhood,
+    relaxation: bool,
+    with_objective: bool,
+) -> Built {
     let mut local = vec![None; compiled.staff.len()];
     for (i, &e) in hood.staff.iter().enumerate() {
         local[e] = Some(i);
@@ -593,14 +616,17 @@ pub(crate) fn build(
         objective: Expression::with_capacity(1024),
         constant: 0.0,
         relaxation,
+        with_objective,
         weekend_counts: Vec::new(),
     };
     builder.build_variables();
     for &e in &hood.staff {
         builder.build_staff_rules(e);
     }
-    builder.build_cover();
-    builder.build_fairness();
+    if with_objective {
+        builder.build_cover();
+        builder.build_fairness();
+    }
     Built {
         variables: builder.variables,
         objective: builder.objective,

@@ -73,6 +73,10 @@ pub struct Report {
     /// Neighbourhood solves performed and how many improved the roster.
     pub iterations: u64,
     pub improvements: u64,
+    /// Staff members whose constructed schedule only satisfies their hard rules, because the
+    /// construction's share of the time ran out before a better one was found.
+    #[serde(default)]
+    pub construction_fallbacks: u64,
     /// Where the time went, phase by phase.
     pub phases: Vec<Phase>,
 }
@@ -127,6 +131,15 @@ const FIRST_LOOK_NODES: i32 = 500;
 const THOROUGH_CONSTRUCTION_MAX_CELLS: usize = 1_200;
 /// Length of the stretches in which long schedules are constructed.
 const CONSTRUCTION_STRETCH: usize = 28;
+/// Share of the time limit for the construction's full-objective solves; staff members left when
+/// it is spent get a schedule that only satisfies their own hard rules.
+const CONSTRUCTION_SHARE: f64 = 0.6;
+/// A staff member may take up to this many times their even share of the construction time left.
+const CONSTRUCTION_SHARE_SLACK: f64 = 4.0;
+/// Seconds below which a construction solve is not started.
+const MIN_CONSTRUCTION_SOLVE: f64 = 0.05;
+/// Least time limit of the fall-back solve (a roster needs every staff member's schedule).
+const FALLBACK_MIN_SECONDS: f64 = 10.0;
 
 /// Models above this many shift variables get only their LP relaxation solved for the bound.
 const FULL_MIP_MAX_COLUMNS: usize = 60_000;
@@ -142,6 +155,7 @@ struct Search<'a> {
     bound: f64,
     iterations: u64,
     improvements: u64,
+    construction_fallbacks: u64,
     phases: Vec<Phase>,
     phase_started: Instant,
 }
@@ -189,6 +203,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         bound: 0.0,
         iterations: 0,
         improvements: 0,
+        construction_fallbacks: 0,
         phases: Vec::new(),
         phase_started: started,
     };
@@ -268,7 +283,7 @@ impl Search<'_> {
     }
 
     /// One staff member at a time, each given the schedule that best fits their own rules and
-    /// requests and the cover left by those before them.
+    /// requests and the cover left by those before them, within a share of the time limit.
     fn construct(&mut self) -> Result<(), SolveError> {
         let compiled = self.compiled;
         let mut roster: Vec<Vec<Option<usize>>> = compiled
@@ -280,41 +295,99 @@ impl Search<'_> {
                     .collect()
             })
             .collect();
-        for e in 0..compiled.staff.len() {
-            roster = self.construct_staff_member(e, roster)?;
+        let construction_end = self.started
+            + Duration::from_secs_f64(CONSTRUCTION_SHARE * self.options.time_limit.as_secs_f64());
+        let staff_count = compiled.staff.len();
+        for e in 0..staff_count {
+            // Each staff member may take a few times their even share of the construction time
+            // left: enough for a hard one, never all of it.
+            let left = construction_end
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            let budget = (CONSTRUCTION_SHARE_SLACK * left / (staff_count - e) as f64).min(left);
+            roster = self.construct_staff_member(e, roster, budget)?;
         }
         self.best_objective = self.objective(&roster);
         self.best = roster;
         Ok(())
     }
 
-    /// One staff member's schedule, a stretch of days at a time on long horizons (each stretch
-    /// sees the days before it and pro-rated limits), or in one piece when a stretch fails.
+    /// One staff member's schedule within `budget` seconds: a stretch of days at a time on long
+    /// horizons (each stretch sees the days before it and pro-rated limits), or in one piece when
+    /// a stretch fails. When the budget runs out first, any schedule that satisfies their hard
+    /// rules (the neighbourhood search improves it later).
     fn construct_staff_member(
-        &self,
+        &mut self,
         e: usize,
         roster: Vec<Vec<Option<usize>>>,
+        budget: f64,
     ) -> Result<Vec<Vec<Option<usize>>>, SolveError> {
+        let deadline = Instant::now() + Duration::from_secs_f64(budget.max(0.0));
+        if budget >= MIN_CONSTRUCTION_SOLVE {
+            if let Some(constructed) = self.construct_with_objective(e, &roster, deadline)? {
+                return Ok(constructed);
+            }
+        }
+        self.construction_fallbacks += 1;
+        let hood = Neighbourhood {
+            staff: vec![e],
+            first_day: 0,
+            end_day: self.compiled.days,
+            visible_days: None,
+        };
+        // Finding a schedule is quick, and without one there is no roster at all: this solve
+        // gets at least as long as the construction ever gave one staff member.
+        let limits = self.limits(self.remaining().max(FALLBACK_MIN_SECONDS), None);
+        milp::build_feasibility(self.compiled, &roster, &hood)
+            .solve(
+                &roster,
+                &Limits {
+                    solution_limit: Some(1),
+                    ..limits
+                },
+            )
+            .map_err(|message| SolveError::Solver { message })?
+            .roster
+            .ok_or_else(|| SolveError::NoScheduleFor {
+                staff: self.problem.staff[e].id.clone(),
+            })
+    }
+
+    /// The construction proper, each HiGHS solve limited to the time left before `deadline`;
+    /// `None` when no schedule was found in time (or a stretch and the whole horizon failed).
+    fn construct_with_objective(
+        &self,
+        e: usize,
+        roster: &[Vec<Option<usize>>],
+        deadline: Instant,
+    ) -> Result<Option<Vec<Vec<Option<usize>>>>, SolveError> {
         let days = self.compiled.days;
         // Small rosters afford a thorough solve per staff member (a better start pays back in the
         // search); larger ones stop at the first few improving schedules.
         let cells = days * self.compiled.staff.len();
-        let limits = if cells > THOROUGH_CONSTRUCTION_MAX_CELLS {
-            Limits {
-                solution_limit: Some(CONSTRUCTION_SOLUTIONS),
-                ..self.limits(self.remaining().max(10.0), Some(CONSTRUCTION_NODES))
-            }
+        let (nodes, solution_limit) = if cells > THOROUGH_CONSTRUCTION_MAX_CELLS {
+            (CONSTRUCTION_NODES, Some(CONSTRUCTION_SOLUTIONS))
         } else {
-            self.limits(self.remaining().max(10.0), Some(10 * CONSTRUCTION_NODES))
+            (10 * CONSTRUCTION_NODES, None)
         };
         let solve = |hood: &Neighbourhood, roster: &[Vec<Option<usize>>]| {
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            if left < MIN_CONSTRUCTION_SOLVE {
+                return Ok(None);
+            }
+            let limits = Limits {
+                solution_limit,
+                ..self.limits(left, Some(nodes))
+            };
             milp::build(self.compiled, roster, hood, false)
                 .solve(roster, &limits)
                 .map(|outcome| outcome.roster)
                 .map_err(|message| SolveError::Solver { message })
         };
         if days > 2 * CONSTRUCTION_STRETCH {
-            let mut stretched = roster.clone();
+            let mut stretched = roster.to_vec();
             let mut complete = true;
             for first_day in (0..days).step_by(CONSTRUCTION_STRETCH) {
                 let end_day = (first_day + CONSTRUCTION_STRETCH).min(days);
@@ -352,7 +425,7 @@ impl Search<'_> {
                 }
             }
             if complete {
-                return Ok(stretched);
+                return Ok(Some(stretched));
             }
         }
         let hood = Neighbourhood {
@@ -361,9 +434,7 @@ impl Search<'_> {
             end_day: days,
             visible_days: None,
         };
-        solve(&hood, &roster)?.ok_or_else(|| SolveError::NoScheduleFor {
-            staff: self.problem.staff[e].id.clone(),
-        })
+        solve(&hood, roster)
     }
 
     /// Solves the full model, warm-started from the incumbent, for a share of the time: small
@@ -505,6 +576,7 @@ impl Search<'_> {
                 uncovered: evaluation.uncovered,
                 iterations: self.iterations,
                 improvements: self.improvements,
+                construction_fallbacks: self.construction_fallbacks,
                 phases: self.phases,
             },
         }
