@@ -223,7 +223,13 @@ impl Builder<'_> {
                     } else {
                         0.0
                     };
-                    let v = self.new_binary(start);
+                    // A pinned shift is worked, whatever its cost: the variable is fixed to 1
+                    // (restricting the day to that shift alone would still allow a day off).
+                    let v = if staff.pinned.get(&d) == Some(&Some(s)) {
+                        self.new_var(variable().min(1.0).max(1.0), 1.0)
+                    } else {
+                        self.new_binary(start)
+                    };
                     let cost = staff.cost_of(shifts, d, Some(s)) as f64 - off_cost;
                     if cost != 0.0 && self.with_objective {
                         self.objective.add_mul(cost, v);

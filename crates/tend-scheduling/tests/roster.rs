@@ -500,6 +500,34 @@ fn skills_pins_leave_and_rest_are_respected() {
 }
 
 #[test]
+fn a_pinned_shift_is_worked_even_when_everything_else_argues_against_it() {
+    // No demand, a heavy request to be off that day, and over-cover penalties: only the pin says
+    // "work". A day off would be cheaper, so the solver must be held to the pin.
+    let mut nurse = staff("nurse", &["D", "N"]);
+    nurse.fixed = vec![FixedAssignment {
+        day: 3,
+        shift_type: Some("D".into()),
+    }];
+    let mut p = problem(7, vec![nurse], (0..7).map(|d| demand(d, "D", 0)).collect());
+    p.shift_off_requests.push(ShiftRequest {
+        staff: "nurse".into(),
+        day: 3,
+        shift_type: "D".into(),
+        weight: 1000,
+    });
+    let solution = solve_checked(&p, 10.0);
+    assert_eq!(
+        solution.plan.assignments,
+        vec![Assignment {
+            staff: "nurse".into(),
+            day: 3,
+            shift_type: "D".into()
+        }]
+    );
+    assert_eq!(solution.report.objective, 1000 + 1);
+}
+
+#[test]
 fn a_year_long_roster_respects_a_short_time_limit() {
     // Tight year-long contracts: the construction cannot finish with its full objective in the
     // time given, so most staff get the fall-back schedule; the roster must still be on time and
