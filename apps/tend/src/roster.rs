@@ -79,6 +79,7 @@ impl SearchArgs {
             threads: self.threads,
             seed: self.seed,
             iteration_limit: self.iterations,
+            ..SolveOptions::default()
         })
     }
 }

@@ -262,7 +262,7 @@ pub fn check(problem: &Problem, plan: &Plan) -> Vec<Violation> {
             *per_type.entry(shift.id.as_str()).or_insert(0) += 1;
             minutes += i64::from(shift.length_minutes);
             if let Some(Some(t)) = row.get(d + 1) {
-                if compiled.forbidden[s][*t] {
+                if compiled.staff[e].forbidden[s][*t] {
                     violations.push(Violation::ForbiddenSuccession {
                         staff: staff(),
                         day: d,

@@ -267,6 +267,7 @@ pub fn parse(text: &str) -> Result<Problem, CurtoisError> {
                     min_consecutive_days_off: reader.number("MinConsecutiveDaysOff", fields[6])?,
                     max_working_weekends: reader.number("MaxWeekends", fields[7])?,
                     max_shifts_per_type: limits,
+                    minimum_rest_minutes: None,
                 };
                 staff.push(StaffMember {
                     id,

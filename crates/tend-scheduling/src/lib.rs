@@ -6,6 +6,7 @@
 
 mod check;
 pub mod curtois;
+mod local;
 mod milp;
 mod model;
 mod search;
@@ -18,6 +19,6 @@ pub use model::{
     Problem, ProblemError, ShiftRequest, ShiftType, StaffMember, MINUTES_PER_DAY,
 };
 pub use search::{
-    build_full_model, solve, ModelSize, Phase, Report, Solution, SolveError, SolveOptions,
-    SolveStatus,
+    build_full_model, solve, CancelFlag, ModelSize, Phase, Progress, ProgressSink, Report,
+    Solution, SolveError, SolveOptions, SolveStatus,
 };

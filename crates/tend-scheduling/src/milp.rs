@@ -300,13 +300,13 @@ impl Builder<'_> {
         // Forbidden successions over pairs with a free day.
         for d in a.saturating_sub(1)..b.min(days - 1) {
             for s in 0..shifts {
-                if !compiled.forbidden[s].iter().any(|&f| f) {
+                if !staff.forbidden[s].iter().any(|&f| f) {
                     continue;
                 }
                 let mut row = Row::new();
                 row.add(1.0, &self.works(e, d, s));
                 for t in 0..shifts {
-                    if compiled.forbidden[s][t] {
+                    if staff.forbidden[s][t] {
                         row.add(1.0, &self.works(e, d + 1, t));
                     }
                 }

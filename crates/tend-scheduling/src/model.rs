@@ -92,6 +92,10 @@ pub struct Contract {
     pub min_consecutive_days_off: u32,
     /// A weekend counts as worked when its Saturday or Sunday is worked.
     pub max_working_weekends: u32,
+    /// This staff member's own minimum rest in minutes between the end of one shift and the start
+    /// of the next day's, on top of the problem's `minimum_rest_minutes` (the stricter applies).
+    #[serde(default)]
+    pub minimum_rest_minutes: Option<u32>,
 }
 
 /// An inclusive range of days on leave.
@@ -233,8 +237,6 @@ pub(crate) struct Compiled {
     pub days: usize,
     pub shifts: usize,
     pub shift_minutes: Vec<i64>,
-    /// `forbidden[s][t]`: shift `t` may not follow shift `s` on the next day.
-    pub forbidden: Vec<Vec<bool>>,
     pub night: Vec<bool>,
     /// Weekend index of each day, `None` on weekdays.
     pub weekend_of_day: Vec<Option<usize>>,
@@ -263,6 +265,9 @@ pub(crate) struct CompiledStaff {
     /// Request penalty of each choice: `cost[d * (shifts + 1)]` is the day off, then one per shift.
     pub cost: Vec<i64>,
     pub may_work_night: bool,
+    /// `forbidden[s][t]` for this staff member: the problem's successions plus those closer
+    /// than their contract's minimum rest.
+    pub forbidden: Vec<Vec<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -370,15 +375,9 @@ impl Compiled {
                 })?;
                 forbidden[s][t] = true;
             }
-            if let Some(rest) = problem.minimum_rest_minutes {
-                let end = i64::from(shift.start_minute) + i64::from(shift.length_minutes);
-                for (t, next) in problem.shift_types.iter().enumerate() {
-                    let next_start = i64::from(MINUTES_PER_DAY) + i64::from(next.start_minute);
-                    if next_start - end < i64::from(rest) {
-                        forbidden[s][t] = true;
-                    }
-                }
-            }
+        }
+        if let Some(rest) = problem.minimum_rest_minutes {
+            add_rest(&problem.shift_types, rest, &mut forbidden);
         }
         let shift_minutes: Vec<i64> = problem
             .shift_types
@@ -501,7 +500,6 @@ impl Compiled {
             days,
             shifts,
             shift_minutes,
-            forbidden,
             night,
             weekend_of_day,
             weekends,
@@ -559,6 +557,20 @@ impl Compiled {
     }
 }
 
+/// Forbids every succession that leaves less than `rest` minutes between the end of a shift and
+/// the start of the next day's.
+fn add_rest(shift_types: &[ShiftType], rest: u32, forbidden: &mut [Vec<bool>]) {
+    for (s, shift) in shift_types.iter().enumerate() {
+        let end = i64::from(shift.start_minute) + i64::from(shift.length_minutes);
+        for (t, next) in shift_types.iter().enumerate() {
+            let next_start = i64::from(MINUTES_PER_DAY) + i64::from(next.start_minute);
+            if next_start - end < i64::from(rest) {
+                forbidden[s][t] = true;
+            }
+        }
+    }
+}
+
 fn compile_staff(
     problem: &Problem,
     member: &StaffMember,
@@ -574,6 +586,11 @@ fn compile_staff(
     };
     let c = &member.contract;
     let context = || format!("staff member {:?}", member.id);
+    let mut own_forbidden = forbidden.to_vec();
+    if let Some(rest) = c.minimum_rest_minutes {
+        add_rest(&problem.shift_types, rest, &mut own_forbidden);
+    }
+    let forbidden = &own_forbidden;
 
     let mut qualified = vec![false; shifts];
     for id in &member.shift_types {
@@ -750,5 +767,6 @@ fn compile_staff(
         pinned,
         cost: vec![0; days * (shifts + 1)],
         may_work_night: (0..shifts).any(|s| qualified[s] && problem.shift_types[s].is_night()),
+        forbidden: own_forbidden,
     })
 }

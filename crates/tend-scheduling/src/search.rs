@@ -2,13 +2,76 @@
 //! neighbourhood search that re-solves parts of the roster with HiGHS, warm-started from the
 //! incumbent. See docs/adr/0003-roster-solver-strategy.md for why.
 
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use crate::check::{evaluate_roster, Evaluation, PenaltyKind, Uncovered};
+use crate::local::LocalSearch;
 use crate::milp::{self, Limits, Neighbourhood};
 use crate::model::{Compiled, Plan, Problem, ProblemError};
+
+/// A flag another thread sets to stop a solve early; the solve then returns the best roster
+/// found so far (it stops between HiGHS solves, so within about a second).
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    pub fn new() -> CancelFlag {
+        CancelFlag::default()
+    }
+    /// Asks the solve to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl PartialEq for CancelFlag {
+    fn eq(&self, other: &CancelFlag) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What a running solve reports each time its incumbent or bound changes, and between phases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The phase running now (`construction`, `neighbourhood search`, ...).
+    pub phase: String,
+    /// Penalty of the best roster so far; `None` before the first complete roster.
+    pub objective: Option<i64>,
+    /// Best proven lower bound so far (0 when none).
+    pub best_bound: i64,
+    pub seconds: f64,
+    pub iterations: u64,
+}
+
+/// A callback that receives [`Progress`]; called on the solving thread, so keep it quick.
+#[derive(Clone)]
+pub struct ProgressSink(Arc<dyn Fn(&Progress) + Send + Sync>);
+
+impl ProgressSink {
+    pub fn new(callback: impl Fn(&Progress) + Send + Sync + 'static) -> ProgressSink {
+        ProgressSink(Arc::new(callback))
+    }
+}
+
+impl fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+impl PartialEq for ProgressSink {
+    fn eq(&self, other: &ProgressSink) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// How long and how hard to search.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +87,10 @@ pub struct SolveOptions {
     /// Stop after this many neighbourhood solves; with it the result does not depend on the
     /// machine's speed (as long as the time limit is not reached first).
     pub iteration_limit: Option<u64>,
+    /// Set it to stop early with the best roster so far.
+    pub cancel: Option<CancelFlag>,
+    /// Receives the incumbent objective and bound as they change.
+    pub progress: Option<ProgressSink>,
 }
 
 impl Default for SolveOptions {
@@ -34,6 +101,8 @@ impl Default for SolveOptions {
             threads: 1,
             seed: 0,
             iteration_limit: None,
+            cancel: None,
+            progress: None,
         }
     }
 }
@@ -103,17 +172,17 @@ pub enum SolveError {
 
 /// Small, seeded, deterministic random numbers (SplitMix64).
 #[derive(Debug, Clone)]
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
         } else {
@@ -207,21 +276,22 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         phases: Vec::new(),
         phase_started: started,
     };
+    search.report_progress("construction");
     search.construct()?;
     search.end_phase("construction");
     // A short look at the full model first solves small instances outright; the neighbourhood
     // search then takes most of the time; the full model, warm-started from its roster, gets the
     // rest to tighten the bound (and sometimes to improve the roster).
     let total = options.time_limit.as_secs_f64();
-    if !search.full_model_too_large() {
+    if !search.full_model_too_large() && !search.cancelled() {
         search.full_model(0.08 * total, false, true)?;
         search.end_phase("full model (first look)");
     }
-    if !search.bound_reached() {
+    if !search.bound_reached() && !search.cancelled() {
         let lns_end = started + Duration::from_secs_f64(0.9 * total);
         search.large_neighbourhood_search(lns_end)?;
         search.end_phase("neighbourhood search");
-        if !search.bound_reached() {
+        if !search.bound_reached() && !search.cancelled() {
             // Without a bound from the first look, the LP relaxation gives one more surely.
             let relaxation = !search.bound.is_finite() || search.bound <= 0.0;
             search.full_model(search.remaining().min(0.25 * total), relaxation, false)?;
@@ -240,6 +310,26 @@ impl Search<'_> {
 
     fn objective(&self, roster: &[Vec<Option<usize>>]) -> i64 {
         evaluate_roster(self.problem, self.compiled, roster).objective
+    }
+
+    fn cancelled(&self) -> bool {
+        self.options
+            .cancel
+            .as_ref()
+            .is_some_and(CancelFlag::is_cancelled)
+    }
+
+    /// Tells the progress sink, if any, where the solve stands.
+    fn report_progress(&self, phase: &str) {
+        if let Some(sink) = &self.options.progress {
+            (sink.0)(&Progress {
+                phase: phase.to_owned(),
+                objective: (self.best_objective != i64::MAX).then_some(self.best_objective),
+                best_bound: (self.bound - 1e-6).ceil().max(0.0) as i64,
+                seconds: self.started.elapsed().as_secs_f64(),
+                iterations: self.iterations,
+            });
+        }
     }
 
     fn bound_reached(&self) -> bool {
@@ -262,6 +352,16 @@ impl Search<'_> {
     }
 
     fn end_phase(&mut self, name: &str) {
+        if std::env::var("TEND_DEBUG").is_ok() {
+            eprintln!(
+                "phase {name} ends {:.1}s objective {} fallbacks {} iterations {}",
+                self.started.elapsed().as_secs_f64(),
+                self.best_objective,
+                self.construction_fallbacks,
+                self.iterations
+            );
+        }
+        self.report_progress(name);
         let now = Instant::now();
         self.phases.push(Phase {
             name: name.to_owned(),
@@ -296,7 +396,9 @@ impl Search<'_> {
             })
             .collect();
         let construction_end = self.started
-            + Duration::from_secs_f64(CONSTRUCTION_SHARE * self.options.time_limit.as_secs_f64());
+            + Duration::from_secs_f64(
+                env_f64("TEND_CONS", CONSTRUCTION_SHARE) * self.options.time_limit.as_secs_f64(),
+            );
         let staff_count = compiled.staff.len();
         for e in 0..staff_count {
             // Each staff member may take a few times their even share of the construction time
@@ -304,7 +406,12 @@ impl Search<'_> {
             let left = construction_end
                 .saturating_duration_since(Instant::now())
                 .as_secs_f64();
-            let budget = (CONSTRUCTION_SHARE_SLACK * left / (staff_count - e) as f64).min(left);
+            // A cancelled solve still needs a complete roster: the rest get the quick one.
+            let budget = if self.cancelled() {
+                0.0
+            } else {
+                (CONSTRUCTION_SHARE_SLACK * left / (staff_count - e) as f64).min(left)
+            };
             roster = self.construct_staff_member(e, roster, budget)?;
         }
         self.best_objective = self.objective(&roster);
@@ -485,11 +592,11 @@ impl Search<'_> {
             .collect();
         let mut current = self.best.clone();
         let mut current_objective = self.best_objective;
-        while Instant::now() < until && !self.bound_reached() {
+        while Instant::now() < until && !self.bound_reached() && !self.cancelled() {
             let epoch = match self.options.iteration_limit {
                 Some(limit) if self.iterations >= limit => break,
                 Some(limit) => EPOCH.min((limit - self.iterations).div_ceil(workers as u64)),
-                None => EPOCH,
+                None => env_f64("TEND_LNS", EPOCH as f64) as u64,
             };
             let context = WorkerContext {
                 problem: self.problem,
@@ -499,6 +606,7 @@ impl Search<'_> {
                 start: &current,
                 start_objective: current_objective,
                 iterations: epoch,
+                anneal_moves: anneal_moves(compiled),
             };
             let results: Vec<Result<EpochResult, SolveError>> = if workers == 1 {
                 vec![states[0].run(&context)]
@@ -542,6 +650,7 @@ impl Search<'_> {
                     if current_objective < self.best_objective {
                         self.best_objective = current_objective;
                         self.best = current.clone();
+                        self.report_progress("neighbourhood search");
                     }
                 }
             }
@@ -586,6 +695,22 @@ impl Search<'_> {
 /// Neighbourhood solves per worker between synchronisations.
 const EPOCH: u64 = 6;
 
+fn env_f64(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn anneal_moves(compiled: &Compiled) -> u64 {
+    let cells = (compiled.staff.len() * compiled.days) as f64;
+    (env_f64("TEND_SA_PER_CELL", 100.0) * cells).max(env_f64("TEND_SA_MIN", 200_000.0)) as u64
+}
+
+fn temperatures() -> (f64, f64) {
+    (env_f64("TEND_T0", 5.0), env_f64("TEND_T1", 0.2))
+}
+
 /// Free (staff, day) cells of a first neighbourhood; each kind then adapts its own size.
 const INITIAL_TARGET_CELLS: f64 = 150.0;
 
@@ -600,6 +725,7 @@ struct WorkerContext<'a> {
     start: &'a [Vec<Option<usize>>],
     start_objective: i64,
     iterations: u64,
+    anneal_moves: u64,
 }
 
 struct EpochResult {
@@ -634,12 +760,50 @@ impl Worker {
         let mut objective = context.start_objective;
         let mut iterations = 0;
         let mut improvements = 0;
+        let cancelled = || {
+            context
+                .options
+                .cancel
+                .as_ref()
+                .is_some_and(CancelFlag::is_cancelled)
+        };
+        if context.anneal_moves > 0 {
+            if let Some(mut local) = LocalSearch::new(compiled, &current) {
+                let stop = || Instant::now() >= context.until || cancelled();
+                let (t0, t1) = temperatures();
+                let t = Instant::now();
+                let before = local.objective();
+                let (best, stats) =
+                    local.anneal(&mut self.rng, context.anneal_moves, t0, t1, &stop);
+                if std::env::var("TEND_DEBUG").is_ok() {
+                    eprintln!(
+                        "anneal {before} -> {:?} in {:.2}s {stats:?}",
+                        best.as_ref().map(|b| b.1),
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                if let Some((roster, _)) = best {
+                    let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
+                    if candidate < objective {
+                        improvements += 1;
+                        objective = candidate;
+                        current = roster;
+                    }
+                }
+            }
+        }
         while iterations < context.iterations {
             let remaining = context
                 .until
                 .saturating_duration_since(Instant::now())
                 .as_secs_f64();
-            if remaining <= 0.01 {
+            if remaining <= 0.01
+                || context
+                    .options
+                    .cancel
+                    .as_ref()
+                    .is_some_and(CancelFlag::is_cancelled)
+            {
                 break;
             }
             let kind = self.pick_kind();

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use tend_scheduling::{
-    check, curtois, evaluate, solve, validate, Assignment, Contract, Contradiction, Demand,
-    Fairness, FixedAssignment, Leave, PenaltyKind, Plan, Problem, ProblemError, ShiftRequest,
-    ShiftType, SolveOptions, StaffMember, UncoveredReason, Violation,
+    check, curtois, evaluate, solve, validate, Assignment, CancelFlag, Contract, Contradiction,
+    Demand, Fairness, FixedAssignment, Leave, PenaltyKind, Plan, Problem, ProblemError,
+    ProgressSink, ShiftRequest, ShiftType, SolveOptions, StaffMember, UncoveredReason, Violation,
 };
 
 const SMALL: &str = "# comment\r
@@ -57,6 +57,7 @@ fn contract() -> Contract {
         max_consecutive_working_days: 7,
         min_consecutive_days_off: 1,
         max_working_weekends: 4,
+        minimum_rest_minutes: None,
     }
 }
 
@@ -500,6 +501,42 @@ fn skills_pins_leave_and_rest_are_respected() {
 }
 
 #[test]
+fn each_staff_member_gets_the_rest_their_own_contract_asks_for() {
+    // Late 14:00–22:00, then Early 06:00 the next day: 8 hours of rest.
+    let shift_types = vec![shift("E", 6 * 60, &[]), shift("L", 14 * 60, &[])];
+    let mut strict = staff("strict", &["E", "L"]);
+    strict.contract.minimum_rest_minutes = Some(11 * 60);
+    let relaxed = staff("relaxed", &["E", "L"]);
+    let mut p = problem(
+        2,
+        vec![strict, relaxed],
+        vec![demand(0, "L", 1), demand(1, "E", 1)],
+    );
+    p.shift_types = shift_types;
+
+    // The checker holds each to their own rule.
+    let strict_plan = plan(&[("strict", 0, "L"), ("strict", 1, "E")]);
+    assert!(matches!(
+        check(&p, &strict_plan)[..],
+        [Violation::ForbiddenSuccession { ref staff, day: 0, .. }] if staff == "strict"
+    ));
+    assert_eq!(
+        check(&p, &plan(&[("relaxed", 0, "L"), ("relaxed", 1, "E")])),
+        vec![]
+    );
+
+    // Alone, the strict one leaves one of the two shifts uncovered; the relaxed one covers both.
+    let alone = |who: usize| {
+        let mut q = p.clone();
+        q.staff = vec![p.staff[who].clone()];
+        let solution = solve_checked(&q, 10.0);
+        solution.plan.assignments.len()
+    };
+    assert_eq!(alone(0), 1);
+    assert_eq!(alone(1), 2);
+}
+
+#[test]
 fn a_pinned_shift_is_worked_even_when_everything_else_argues_against_it() {
     // No demand, a heavy request to be off that day, and over-cover penalties: only the pin says
     // "work". A day off would be cheaper, so the solver must be held to the pin.
@@ -544,6 +581,7 @@ fn a_year_long_roster_respects_a_short_time_limit() {
                 max_consecutive_working_days: 5,
                 min_consecutive_days_off: 2,
                 max_working_weekends: 52,
+                minimum_rest_minutes: None,
             };
             member.days_off = vec![(i * 29) % days];
             member
@@ -558,6 +596,39 @@ fn a_year_long_roster_respects_a_short_time_limit() {
     solve_checked(&p, limit);
     let elapsed = started.elapsed().as_secs_f64();
     assert!(elapsed < limit + 3.0, "took {elapsed:.1} s");
+}
+
+#[test]
+fn a_cancelled_solve_stops_early_with_a_valid_roster_and_reports_progress() {
+    let p = curtois::parse(SMALL).unwrap();
+    let cancel = CancelFlag::new();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = {
+        let seen = seen.clone();
+        let cancel = cancel.clone();
+        // The first complete roster cancels the solve, as a manager pressing "stop" would.
+        ProgressSink::new(move |progress| {
+            seen.lock().unwrap().push(progress.clone());
+            if progress.objective.is_some() {
+                cancel.cancel();
+            }
+        })
+    };
+    let options = SolveOptions {
+        cancel: Some(cancel.clone()),
+        progress: Some(sink),
+        ..options(30.0)
+    };
+    let started = Instant::now();
+    let solution = solve(&p, &options).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(cancel.is_cancelled());
+    assert!(check(&p, &solution.plan).is_empty());
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].phase, "construction");
+    assert_eq!(seen[0].objective, None);
+    let with_roster = seen.iter().find(|p| p.objective.is_some()).unwrap();
+    assert!(with_roster.objective.unwrap() >= solution.report.objective);
 }
 
 #[test]

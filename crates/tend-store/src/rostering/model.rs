@@ -3,7 +3,7 @@
 //!
 //! Mapping choices (ADR 0006): the weekly contract is scaled to the period by the days the staff
 //! member is available (leave excluded), weekends per four weeks to the period's length; the
-//! engine's one minimum rest is the largest any rostered staff member's contract asks for;
+//! minimum rest is each staff member's own (the engine forbids their too-close successions);
 //! preferences become shift-off requests; demand is the weekday rules, replaced per date by
 //! overrides, raised to the occupancy-derived figure of each care ratio.
 
@@ -264,12 +264,6 @@ impl Context {
                 forbidden_next: Vec::new(),
             })
             .collect();
-        let minimum_rest_minutes = self
-            .staff
-            .iter()
-            .map(|s| s.contract.min_rest_minutes)
-            .max()
-            .filter(|rest| *rest > 0);
         let night_caps = self.night_caps();
         let mut staff = Vec::new();
         let mut on_requests = Vec::new();
@@ -357,6 +351,7 @@ impl Context {
                     max_consecutive_working_days: u32::from(contract.max_consecutive_days),
                     min_consecutive_days_off: u32::from(contract.min_consecutive_days_off.max(1)),
                     max_working_weekends: max_weekends,
+                    minimum_rest_minutes: Some(contract.min_rest_minutes).filter(|rest| *rest > 0),
                 },
                 days_off: unavailable.into_iter().collect(),
                 leave,
@@ -426,7 +421,7 @@ impl Context {
             start_date: self.first_day,
             days: self.days,
             shift_types,
-            minimum_rest_minutes,
+            minimum_rest_minutes: None,
             staff,
             demand,
             shift_on_requests: on_requests,

@@ -1,0 +1,606 @@
+//! In-memory local search: simulated annealing over small moves of the roster, with incremental
+//! evaluation.
+//!
+//! HiGHS re-solves a neighbourhood well but slowly (a few hundred per minute); this phase makes
+//! millions of small moves per minute instead. Every move keeps every hard rule: a move is applied,
+//! the staff members it touches are re-checked on the affected days and on their counters
+//! (minutes, shifts per type, weekends), and it is undone when a rule breaks. So every roster this
+//! module holds is feasible, and its objective is tracked by deltas (requests and cover exactly;
+//! fairness, when weighted, from per-staff counters).
+//!
+//! Effort is counted in moves, never in time, so the same seed gives the same roster; the stop
+//! callback (time limit, cancellation) is polled every few thousand moves.
+
+use crate::model::Compiled;
+use crate::search::Rng;
+
+/// The value of a day off in the flat roster.
+const OFF: u16 = u16::MAX;
+
+/// Moves between two polls of the stop callback.
+const POLL_EVERY: u64 = 2048;
+
+/// Longest block of days exchanged between two staff members.
+const MAX_BLOCK: usize = 7;
+
+/// Farthest apart two days of one staff member may be when their cells are exchanged.
+const MAX_SHIFT_DISTANCE: usize = 7;
+
+/// A roster in flat form with the counters that make a move's delta and feasibility cheap.
+pub(crate) struct LocalSearch<'a> {
+    compiled: &'a Compiled,
+    days: usize,
+    shifts: usize,
+    weekends: usize,
+    /// `cells[e * days + d]`: the shift worked, or `OFF`.
+    cells: Vec<u16>,
+    /// Cells no move may change (pinned days).
+    fixed: Vec<bool>,
+    minutes: Vec<i64>,
+    /// `per_type[e * shifts + s]`.
+    per_type: Vec<u32>,
+    /// `weekend_days[e * weekends + k]`: days of weekend `k` worked.
+    weekend_days: Vec<u8>,
+    weekends_worked: Vec<usize>,
+    nights: Vec<i64>,
+    /// Eligible staff assigned, per cover item.
+    cover_count: Vec<i64>,
+    /// Cover items that can be below their preferred level (the ones a repair move aims at).
+    coverable: Vec<usize>,
+    fairness: bool,
+    objective: i64,
+    /// Scratch space of the move in progress: `(staff, day, value before)`.
+    undo: Vec<(usize, usize, u16)>,
+    touched: Vec<(usize, usize, usize)>,
+}
+
+/// Counts of what happened in one annealing run.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AnnealStats {
+    pub moves: u64,
+    pub accepted: u64,
+    pub improvements: u64,
+}
+
+impl<'a> LocalSearch<'a> {
+    /// `None` when the problem has too many shift types for the flat form.
+    pub fn new(compiled: &'a Compiled, roster: &[Vec<Option<usize>>]) -> Option<LocalSearch<'a>> {
+        if compiled.shifts >= usize::from(OFF) {
+            return None;
+        }
+        let days = compiled.days;
+        let staff = compiled.staff.len();
+        let mut fixed = vec![false; staff * days];
+        for (e, member) in compiled.staff.iter().enumerate() {
+            for &d in member.pinned.keys() {
+                fixed[e * days + d] = true;
+            }
+        }
+        let coverable = (0..compiled.cover.len())
+            .filter(|&c| compiled.cover[c].preferred > 0)
+            .collect();
+        let mut search = LocalSearch {
+            compiled,
+            days,
+            shifts: compiled.shifts,
+            weekends: compiled.weekends,
+            cells: vec![OFF; staff * days],
+            fixed,
+            minutes: vec![0; staff],
+            per_type: vec![0; staff * compiled.shifts],
+            weekend_days: vec![0; staff * compiled.weekends],
+            weekends_worked: vec![0; staff],
+            nights: vec![0; staff],
+            cover_count: vec![0; compiled.cover.len()],
+            coverable,
+            fairness: compiled.fairness.weekend_weight > 0 || compiled.fairness.night_weight > 0,
+            objective: 0,
+            undo: Vec::new(),
+            touched: Vec::new(),
+        };
+        search.load(roster);
+        Some(search)
+    }
+
+    /// Replaces the roster held (the counters are rebuilt).
+    pub fn load(&mut self, roster: &[Vec<Option<usize>>]) {
+        let compiled = self.compiled;
+        self.cells.fill(OFF);
+        self.minutes.fill(0);
+        self.per_type.fill(0);
+        self.weekend_days.fill(0);
+        self.weekends_worked.fill(0);
+        self.nights.fill(0);
+        self.cover_count.fill(0);
+        let mut requests = 0;
+        for (e, row) in roster.iter().enumerate() {
+            for (d, choice) in row.iter().enumerate() {
+                requests += compiled.staff[e].cost_of(self.shifts, d, *choice);
+                if let Some(s) = *choice {
+                    self.cells[e * self.days + d] = s as u16;
+                    self.count(e, d, s, 1);
+                    self.weekend_count(e, d, 1);
+                }
+            }
+        }
+        let cover: i64 = compiled
+            .cover
+            .iter()
+            .zip(&self.cover_count)
+            .map(|(c, &n)| c.penalty(n))
+            .sum();
+        self.objective = requests + cover + self.fairness_penalty();
+    }
+
+    /// The penalty of the roster held (equal to the checker's evaluation).
+    pub fn objective(&self) -> i64 {
+        self.objective
+    }
+
+    pub fn roster(&self) -> Vec<Vec<Option<usize>>> {
+        Self::roster_of(&self.cells, self.days)
+    }
+
+    fn roster_of(cells: &[u16], days: usize) -> Vec<Vec<Option<usize>>> {
+        cells
+            .chunks(days.max(1))
+            .map(|row| {
+                row.iter()
+                    .map(|&v| (v != OFF).then_some(usize::from(v)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Counter updates for staff `e` starting (`sign` 1) or stopping (−1) shift `s` on day `d`;
+    /// returns the change in cover penalty.
+    fn count(&mut self, e: usize, d: usize, s: usize, sign: i64) -> i64 {
+        let compiled = self.compiled;
+        self.minutes[e] += sign * compiled.shift_minutes[s];
+        let per_type = &mut self.per_type[e * self.shifts + s];
+        *per_type = if sign > 0 {
+            *per_type + 1
+        } else {
+            *per_type - 1
+        };
+        if compiled.night[s] {
+            self.nights[e] += sign;
+        }
+        let mut delta = 0;
+        for &c in &compiled.cover_by_slot[d * self.shifts + s] {
+            let cover = &compiled.cover[c];
+            if cover.eligible[e] {
+                let n = self.cover_count[c];
+                delta += cover.penalty(n + sign) - cover.penalty(n);
+                self.cover_count[c] = n + sign;
+            }
+        }
+        delta
+    }
+
+    fn weekend_count(&mut self, e: usize, d: usize, sign: i64) {
+        if let Some(k) = self.compiled.weekend_of_day[d] {
+            let days = &mut self.weekend_days[e * self.weekends + k];
+            if sign > 0 {
+                *days += 1;
+                if *days == 1 {
+                    self.weekends_worked[e] += 1;
+                }
+            } else {
+                *days -= 1;
+                if *days == 0 {
+                    self.weekends_worked[e] -= 1;
+                }
+            }
+        }
+    }
+
+    /// Sets one cell, updating every counter; returns the objective delta without fairness.
+    fn set(&mut self, e: usize, d: usize, value: u16) -> i64 {
+        let index = e * self.days + d;
+        let old = self.cells[index];
+        if old == value {
+            return 0;
+        }
+        let staff = &self.compiled.staff[e];
+        let old_choice = (old != OFF).then_some(usize::from(old));
+        let new_choice = (value != OFF).then_some(usize::from(value));
+        let mut delta =
+            staff.cost_of(self.shifts, d, new_choice) - staff.cost_of(self.shifts, d, old_choice);
+        if let Some(s) = old_choice {
+            delta += self.count(e, d, s, -1);
+        }
+        if let Some(s) = new_choice {
+            delta += self.count(e, d, s, 1);
+        }
+        match (old_choice, new_choice) {
+            (None, Some(_)) => self.weekend_count(e, d, 1),
+            (Some(_), None) => self.weekend_count(e, d, -1),
+            _ => {}
+        }
+        self.cells[index] = value;
+        delta
+    }
+
+    fn fairness_penalty(&self) -> i64 {
+        if !self.fairness {
+            return 0;
+        }
+        let compiled = self.compiled;
+        let spread = |values: &mut dyn Iterator<Item = i64>| -> i64 {
+            let (mut low, mut high) = (i64::MAX, i64::MIN);
+            for v in values {
+                low = low.min(v);
+                high = high.max(v);
+            }
+            if low > high {
+                0
+            } else {
+                high - low
+            }
+        };
+        let weekends = spread(&mut self.weekends_worked.iter().map(|&w| w as i64));
+        let nights = spread(
+            &mut self
+                .nights
+                .iter()
+                .zip(&compiled.staff)
+                .filter(|(_, staff)| staff.may_work_night)
+                .map(|(&n, _)| n),
+        );
+        i64::from(compiled.fairness.weekend_weight) * weekends
+            + i64::from(compiled.fairness.night_weight) * nights
+    }
+
+    /// Whether `value` may be given to staff `e` on day `d` at all (pins, qualification, days off).
+    fn may(&self, e: usize, d: usize, value: u16) -> bool {
+        !self.fixed[e * self.days + d]
+            && (value == OFF || self.compiled.staff[e].may(self.shifts, d, usize::from(value)))
+    }
+
+    /// Every hard rule of staff `e`, checked on days `first..=last` (and the runs through them)
+    /// and on their counters; the rest of their schedule is unchanged and was feasible.
+    fn feasible(&self, e: usize, first: usize, last: usize) -> bool {
+        let compiled = self.compiled;
+        let staff = &compiled.staff[e];
+        if self.minutes[e] < staff.min_minutes
+            || self.minutes[e] > staff.max_minutes
+            || self.weekends_worked[e] > staff.max_weekends
+        {
+            return false;
+        }
+        for (s, limit) in staff.max_per_shift.iter().enumerate() {
+            if limit.is_some_and(|limit| self.per_type[e * self.shifts + s] > limit) {
+                return false;
+            }
+        }
+        let days = self.days;
+        let row = &self.cells[e * days..(e + 1) * days];
+        for d in first.saturating_sub(1)..(last + 1).min(days - 1) {
+            let (a, b) = (row[d], row[d + 1]);
+            if a != OFF && b != OFF && staff.forbidden[usize::from(a)][usize::from(b)] {
+                return false;
+            }
+        }
+        let works = |d: usize| row[d] != OFF;
+        let mut start = first.saturating_sub(1);
+        while start > 0 && works(start - 1) == works(start) {
+            start -= 1;
+        }
+        let mut end = (last + 1).min(days - 1);
+        while end + 1 < days && works(end + 1) == works(end) {
+            end += 1;
+        }
+        let mut d = start;
+        while d <= end {
+            let working = works(d);
+            let run_start = d;
+            while d <= end && works(d) == working {
+                d += 1;
+            }
+            let length = d - run_start;
+            let inner = run_start > 0 && d < days;
+            if working {
+                if length > staff.max_work || (inner && length < staff.min_work) {
+                    return false;
+                }
+            } else if inner && length < staff.min_off {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Applies a move given as cells to set, checks it, and keeps it when `accept(delta)` says so;
+    /// returns the delta when kept.
+    fn try_move(
+        &mut self,
+        changes: &[(usize, usize, u16)],
+        accept: &mut dyn FnMut(i64) -> bool,
+    ) -> Option<i64> {
+        self.undo.clear();
+        self.touched.clear();
+        let fairness_before = self.fairness_penalty();
+        let mut delta = 0;
+        for &(e, d, value) in changes {
+            self.undo.push((e, d, self.cells[e * self.days + d]));
+            delta += self.set(e, d, value);
+            match self.touched.iter_mut().find(|t| t.0 == e) {
+                Some(t) => {
+                    t.1 = t.1.min(d);
+                    t.2 = t.2.max(d);
+                }
+                None => self.touched.push((e, d, d)),
+            }
+        }
+        delta += self.fairness_penalty() - fairness_before;
+        let feasible = self
+            .touched
+            .iter()
+            .all(|&(e, first, last)| self.feasible(e, first, last));
+        if feasible && accept(delta) {
+            self.objective += delta;
+            Some(delta)
+        } else {
+            for i in (0..self.undo.len()).rev() {
+                let (e, d, value) = self.undo[i];
+                self.set(e, d, value);
+            }
+            None
+        }
+    }
+
+    /// A random move as cells to set, or `None` when the draw gave nothing to try.
+    fn propose(&self, rng: &mut Rng, changes: &mut Vec<(usize, usize, u16)>) -> bool {
+        changes.clear();
+        let staff = self.compiled.staff.len();
+        let days = self.days;
+        match rng.below(10) {
+            // One cell to another shift or off.
+            0 | 1 => {
+                let e = rng.below(staff);
+                let d = rng.below(days);
+                let value = self.random_value(rng, e, d);
+                if value == self.cells[e * days + d] || !self.may(e, d, value) {
+                    return false;
+                }
+                changes.push((e, d, value));
+            }
+            // Two staff exchange their cells on one day.
+            2 | 3 => {
+                if staff < 2 {
+                    return false;
+                }
+                let (a, b) = self.two_staff(rng);
+                let d = rng.below(days);
+                let (va, vb) = (self.cells[a * days + d], self.cells[b * days + d]);
+                if va == vb || !self.may(a, d, vb) || !self.may(b, d, va) {
+                    return false;
+                }
+                changes.push((a, d, vb));
+                changes.push((b, d, va));
+            }
+            // Two staff exchange a block of days.
+            4 | 5 => {
+                if staff < 2 || days < 2 {
+                    return false;
+                }
+                let (a, b) = self.two_staff(rng);
+                let length = 2 + rng.below(MAX_BLOCK.min(days) - 1);
+                let first = rng.below(days - length + 1);
+                for d in first..first + length {
+                    let (va, vb) = (self.cells[a * days + d], self.cells[b * days + d]);
+                    if va == vb {
+                        continue;
+                    }
+                    if !self.may(a, d, vb) || !self.may(b, d, va) {
+                        return false;
+                    }
+                    changes.push((a, d, vb));
+                    changes.push((b, d, va));
+                }
+            }
+            // One staff member exchanges two of their days (moves a shift, slides a run).
+            6 | 7 => {
+                if days < 2 {
+                    return false;
+                }
+                let e = rng.below(staff);
+                let d = rng.below(days);
+                let distance = 1 + rng.below(MAX_SHIFT_DISTANCE.min(days - 1));
+                let other = if rng.below(2) == 0 {
+                    d.checked_sub(distance)
+                } else {
+                    Some(d + distance).filter(|&o| o < days)
+                };
+                let Some(other) = other else { return false };
+                let (v, w) = (self.cells[e * days + d], self.cells[e * days + other]);
+                if v == w || !self.may(e, d, w) || !self.may(e, other, v) {
+                    return false;
+                }
+                changes.push((e, d, w));
+                changes.push((e, other, v));
+            }
+            // Cover below its preferred level gets a staff member, who may give up another
+            // day nearby to keep their minutes.
+            _ => {
+                if self.coverable.is_empty() {
+                    return false;
+                }
+                let c = self.coverable[rng.below(self.coverable.len())];
+                let cover = &self.compiled.cover[c];
+                if self.cover_count[c] >= cover.preferred {
+                    return false;
+                }
+                let e = rng.below(staff);
+                let d = cover.day;
+                let value = cover.shift as u16;
+                if !cover.eligible[e] || self.cells[e * days + d] == value || !self.may(e, d, value)
+                {
+                    return false;
+                }
+                changes.push((e, d, value));
+                if rng.below(2) == 0 && days > 1 {
+                    let distance = 1 + rng.below(MAX_SHIFT_DISTANCE.min(days - 1));
+                    let other = if rng.below(2) == 0 {
+                        d.checked_sub(distance)
+                    } else {
+                        Some(d + distance).filter(|&o| o < days)
+                    };
+                    if let Some(other) = other {
+                        if self.cells[e * days + other] != OFF && self.may(e, other, OFF) {
+                            changes.push((e, other, OFF));
+                        }
+                    }
+                }
+            }
+        }
+        !changes.is_empty()
+    }
+
+    fn two_staff(&self, rng: &mut Rng) -> (usize, usize) {
+        let staff = self.compiled.staff.len();
+        let a = rng.below(staff);
+        let b = (a + 1 + rng.below(staff - 1)) % staff;
+        (a, b)
+    }
+
+    /// A random choice for a cell: off or one of the shift types (not checked against the rules).
+    fn random_value(&self, rng: &mut Rng, e: usize, d: usize) -> u16 {
+        let staff = &self.compiled.staff[e];
+        for _ in 0..4 {
+            let r = rng.below(self.shifts + 1);
+            if r == self.shifts {
+                return OFF;
+            }
+            if staff.may(self.shifts, d, r) {
+                return r as u16;
+            }
+        }
+        OFF
+    }
+
+    /// Simulated annealing for `moves` moves, the temperature falling geometrically from
+    /// `start_temperature` to `end_temperature`; returns the best roster met when it is better
+    /// than the one held at the start (the roster held afterwards is the last one, not the best).
+    /// `stop` is polled every few thousand moves.
+    pub fn anneal(
+        &mut self,
+        rng: &mut Rng,
+        moves: u64,
+        start_temperature: f64,
+        end_temperature: f64,
+        stop: &dyn Fn() -> bool,
+    ) -> (Option<(Vec<Vec<Option<usize>>>, i64)>, AnnealStats) {
+        let mut stats = AnnealStats::default();
+        let start_objective = self.objective;
+        let mut best_objective = self.objective;
+        let mut best_cells: Option<Vec<u16>> = None;
+        // The roster held is the best one but not yet copied.
+        let mut at_best = false;
+        let mut changes = Vec::with_capacity(2 * MAX_BLOCK);
+        let ratio = (end_temperature / start_temperature).max(1e-9);
+        let mut temperature = start_temperature;
+        for step in 0..moves {
+            if step % POLL_EVERY == 0 {
+                if stop() {
+                    break;
+                }
+                let progress = step as f64 / moves as f64;
+                temperature = start_temperature * ratio.powf(progress);
+            }
+            stats.moves += 1;
+            if !self.propose(rng, &mut changes) {
+                continue;
+            }
+            let mut accept = |delta: i64| {
+                delta <= 0 || {
+                    let threshold = (-(delta as f64) / temperature).exp();
+                    (rng.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < threshold
+                }
+            };
+            let Some(delta) = self.try_move(&changes, &mut accept) else {
+                continue;
+            };
+            stats.accepted += 1;
+            if delta > 0 && at_best {
+                // Leaving the best roster: keep a copy of it (the cells before this move).
+                let mut copy = self.cells.clone();
+                for &(e, d, value) in self.undo.iter().rev() {
+                    copy[e * self.days + d] = value;
+                }
+                best_cells = Some(copy);
+                at_best = false;
+            }
+            if self.objective < best_objective {
+                best_objective = self.objective;
+                at_best = true;
+                stats.improvements += 1;
+            }
+        }
+        if at_best {
+            best_cells = Some(self.cells.clone());
+        }
+        let best = best_cells
+            .filter(|_| best_objective < start_objective)
+            .map(|cells| (Self::roster_of(&cells, self.days), best_objective));
+        (best, stats)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::check::{check, evaluate_roster};
+    use crate::curtois;
+
+    const SMALL: &str = "SECTION_HORIZON\n14\n\nSECTION_SHIFTS\nD,480,\nL,480,D\nN,600,D|L\n\n\
+SECTION_STAFF\nA,D=14|L=14|N=3,4800,2400,5,2,2,1\nB,D=14|L=0|N=3,4800,2400,4,2,1,2\n\
+C,D=14|L=14|N=0,4800,2880,5,1,2,2\n\nSECTION_DAYS_OFF\nA,0\nB,6\n\n\
+SECTION_SHIFT_ON_REQUESTS\nA,2,D,2\nC,9,L,3\n\nSECTION_SHIFT_OFF_REQUESTS\nB,3,D,1\n\n\
+SECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n2,L,1,100,1\n3,N,1,100,1\n7,D,2,100,1\n9,L,1,100,1\n";
+
+    #[test]
+    fn annealing_keeps_the_roster_feasible_and_the_objective_exact() {
+        let problem = curtois::parse(SMALL).unwrap();
+        let compiled = Compiled::new(&problem).unwrap();
+        // A feasible start: everyone works days 1..=4 and 8..=11 as D.
+        let roster: Vec<Vec<Option<usize>>> = (0..compiled.staff.len())
+            .map(|_| {
+                (0..14)
+                    .map(|d| ((1..=4).contains(&d) || (8..=11).contains(&d)).then_some(0))
+                    .collect()
+            })
+            .collect();
+        let plan = compiled.plan_of(&problem, &roster);
+        assert_eq!(check(&problem, &plan), vec![]);
+        let mut search = LocalSearch::new(&compiled, &roster).unwrap();
+        let start = search.objective();
+        assert_eq!(
+            start,
+            evaluate_roster(&problem, &compiled, &roster).objective
+        );
+        let mut rng = Rng(7);
+        for _ in 0..20 {
+            let (best, _) = search.anneal(&mut rng, 5_000, 3.0, 0.1, &|| false);
+            let held = search.roster();
+            assert_eq!(check(&problem, &compiled.plan_of(&problem, &held)), vec![]);
+            assert_eq!(
+                search.objective(),
+                evaluate_roster(&problem, &compiled, &held).objective
+            );
+            if let Some((roster, objective)) = best {
+                assert_eq!(
+                    check(&problem, &compiled.plan_of(&problem, &roster)),
+                    vec![]
+                );
+                assert_eq!(
+                    objective,
+                    evaluate_roster(&problem, &compiled, &roster).objective
+                );
+                assert!(objective < start);
+            }
+        }
+    }
+}
