@@ -490,7 +490,7 @@ fn solve_options(seconds: u32) -> SolveOptions {
         // the second core to the web workers.
         threads: 1,
         seed: 1,
-        iteration_limit: None,
+        ..SolveOptions::default()
     }
 }
 
