@@ -377,6 +377,225 @@ fn the_receptionist_day_over_http() {
     });
 }
 
+#[test]
+fn typed_blocks_hold_time_for_one_kind_of_work_and_plain_blocks_take_it_away() {
+    on_each_backend(|app| {
+        let desk = main_desk(app);
+        let tz = "Asia/Shanghai";
+        let day = app
+            .clock
+            .now()
+            .with_timezone(&SiteTimeZone::parse(tz).unwrap().tz())
+            .date_naive()
+            + Duration::days(3);
+        let dentist = desk.staff("Dr Wen", "expert");
+        let chair = desk
+            .post(
+                "/api/v1/resources",
+                json!({"site_id": desk.site_id, "name": "Chair 1", "kind": "dental_chair"}),
+            )
+            .assert_status(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let check_up = desk.check_up();
+        let new_patient = desk.service(json!({
+            "name": "New patient exam", "price": {"minor_units": 9000, "currency": "EUR"},
+            "duration_minutes": 30,
+            "staff_requirements": [{"qualification": {"kind": "role", "key": "expert"}, "count": 1}],
+            "resource_requirements": [{"kind": "dental_chair", "count": 1}],
+            "work_kind": "new_patient",
+            "booking_horizon_days": 400,
+        }));
+        let first_slot = |service: &str| {
+            desk.get(&format!("/api/v1/services/{service}/slots?from={day}"))
+                .assert_status(200)["slots"][0]["visit"]["start"]
+                .clone()
+        };
+        assert_eq!(first_slot(&check_up), json!(local(tz, day, "09:00")));
+
+        // The dentist's mornings are held for new patients.
+        let held = desk
+            .post(
+                &format!("/api/v1/staff/{dentist}/time-off"),
+                json!({"start": local(tz, day, "09:00"), "end": local(tz, day, "12:00"),
+                       "reason": "new patients only",
+                       "held_for": {"kind": "work", "work_kind": "new_patient"}}),
+            )
+            .assert_status(201);
+        assert_eq!(held["held_for"]["work_kind"], "new_patient");
+        assert_eq!(first_slot(&new_patient), json!(local(tz, day, "09:00")));
+        assert_eq!(first_slot(&check_up), json!(local(tz, day, "12:00")));
+        let client = desk.client("Lin Qiao");
+        desk.book(&check_up, &client, local(tz, day, "09:00"))
+            .assert_error(422, "appointments.slot.no_qualified_staff_free");
+        desk.book(&new_patient, &client, local(tz, day, "09:00"))
+            .assert_status(201);
+
+        // The chair is cleaned from 12:00 to 13:00: nobody may use it, whatever the service.
+        let cleaning = desk
+            .post(
+                &format!("/api/v1/resources/{chair}/time-off"),
+                json!({"start": local(tz, day, "12:00"), "end": local(tz, day, "13:00"),
+                       "reason": "deep cleaning"}),
+            )
+            .assert_status(201);
+        assert_eq!(cleaning["held_for"], Value::Null);
+        assert_eq!(first_slot(&check_up), json!(local(tz, day, "13:00")));
+        let new_patient_slots = desk
+            .get(&format!("/api/v1/services/{new_patient}/slots?from={day}"))
+            .assert_status(200);
+        let starts: Vec<&Value> = new_patient_slots["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|slot| &slot["visit"]["start"])
+            .collect();
+        assert!(!starts.contains(&&json!(local(tz, day, "12:00"))));
+        assert!(!starts.contains(&&json!(local(tz, day, "09:00"))), "booked");
+
+        // Both blocks are in the audit trail; bad input writes nothing.
+        let actions = |entity_type: &str, id: &str| -> Vec<String> {
+            desk.get(&format!(
+                "/api/v1/audit?entity_type={entity_type}&entity_id={id}"
+            ))
+            .assert_status(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|event| event["action"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert!(actions("staff_member", &dentist).contains(&"staff.time_blocked".to_owned()));
+        assert!(actions("resource", &chair).contains(&"resource.time_blocked".to_owned()));
+        desk.post(
+            "/api/v1/resources/0190b1d2-0000-7000-8000-000000000000/time-off",
+            json!({"start": local(tz, day, "12:00"), "end": local(tz, day, "13:00")}),
+        )
+        .assert_error(404, "resource.not_found");
+        let malformed = desk.post(
+            &format!("/api/v1/staff/{dentist}/time-off"),
+            json!({"start": local(tz, day, "14:00"), "end": local(tz, day, "15:00"),
+                   "held_for": {"kind": "vacation"}}),
+        );
+        assert!(
+            (400..500).contains(&malformed.status),
+            "{}",
+            malformed.status
+        );
+        assert_eq!(first_slot(&check_up), json!(local(tz, day, "13:00")));
+    });
+}
+
+#[test]
+fn the_catalogue_can_be_changed_and_retired_without_touching_bookings() {
+    on_each_backend(|app| {
+        let desk = main_desk(app);
+        let tz = "Asia/Shanghai";
+        let day = app
+            .clock
+            .now()
+            .with_timezone(&SiteTimeZone::parse(tz).unwrap().tz())
+            .date_naive()
+            + Duration::days(3);
+        desk.staff("Dr Wen", "expert");
+        let chair = desk
+            .post(
+                "/api/v1/resources",
+                json!({"site_id": desk.site_id, "name": "Chair 1", "kind": "dental_chair"}),
+            )
+            .assert_status(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let check_up = desk.check_up();
+        let client = desk.client("Lin Qiao");
+        let booking = desk
+            .book(&check_up, &client, local(tz, day, "09:00"))
+            .assert_status(201);
+        let booking_id = booking["id"].as_str().unwrap().to_owned();
+
+        // A longer check-up from now on: 60 minutes plus its 10-minute buffer.
+        let longer = json!({
+            "name": "Check-up", "price": {"minor_units": 5500, "currency": "EUR"},
+            "duration_minutes": 60, "buffer_after_minutes": 10,
+            "staff_requirements": [{"qualification": {"kind": "role", "key": "expert"}, "count": 1}],
+            "resource_requirements": [{"kind": "dental_chair", "count": 1}],
+            "booking_horizon_days": 400,
+        });
+        let updated = app
+            .json_request(
+                "PUT",
+                &format!("/api/v1/services/{check_up}"),
+                desk.token(),
+                &longer,
+            )
+            .assert_status(200);
+        assert_eq!(updated["duration_minutes"], 60);
+        let slots = desk
+            .get(&format!("/api/v1/services/{check_up}/slots?from={day}"))
+            .assert_status(200);
+        let first = &slots["slots"][0]["visit"];
+        // The 09:00 booking holds the dentist and the chair until 09:40; starts are on the
+        // quarter hour.
+        assert_eq!(first["start"], json!(local(tz, day, "09:45")));
+        assert_eq!(first["end"], json!(local(tz, day, "10:45")));
+        let mut invalid = longer.clone();
+        invalid["duration_minutes"] = json!(0);
+        let refused = app.json_request(
+            "PUT",
+            &format!("/api/v1/services/{check_up}"),
+            desk.token(),
+            &invalid,
+        );
+        assert_eq!(refused.status, 422);
+        assert_eq!(
+            desk.get(&format!("/api/v1/services/{check_up}"))
+                .assert_status(200)["duration_minutes"],
+            60
+        );
+
+        // Without its only chair nothing can be booked; the booking made before stays.
+        app.json_request(
+            "DELETE",
+            &format!("/api/v1/resources/{chair}"),
+            desk.token(),
+            &Value::Null,
+        )
+        .assert_status(204);
+        app.json_request(
+            "DELETE",
+            &format!("/api/v1/resources/{chair}"),
+            desk.token(),
+            &Value::Null,
+        )
+        .assert_error(404, "resource.not_found");
+        let slots = desk
+            .get(&format!("/api/v1/services/{check_up}/slots?from={day}"))
+            .assert_status(200);
+        assert_eq!(slots["slots"], json!([]));
+
+        // A retired service is gone from the catalogue, its bookings are not.
+        app.json_request(
+            "DELETE",
+            &format!("/api/v1/services/{check_up}"),
+            desk.token(),
+            &Value::Null,
+        )
+        .assert_status(204);
+        desk.get(&format!("/api/v1/services/{check_up}"))
+            .assert_error(404, "service.not_found");
+        assert_eq!(desk.list("/api/v1/services").assert_status(200), json!([]));
+        desk.book(&check_up, &client, local(tz, day, "11:00"))
+            .assert_error(404, "service.not_found");
+        assert_eq!(
+            desk.get(&format!("/api/v1/bookings/{booking_id}"))
+                .assert_status(200)["status"],
+            booking["status"]
+        );
+    });
+}
+
 /// The last Sunday of March after `now`: when Madrid's clocks go forward.
 fn next_spring_forward(now: DateTime<Utc>) -> NaiveDate {
     let mut year = now.year();

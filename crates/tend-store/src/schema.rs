@@ -128,6 +128,7 @@ diesel::table! {
         ends_at -> Timestamp,
         reason -> Text,
         created_at -> Timestamp,
+        hold_purpose -> Nullable<Text>,
     }
 }
 

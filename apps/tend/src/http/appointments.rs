@@ -250,10 +250,10 @@ pub async fn set_working_hours(
     Ok(HttpResponse::Ok().json(staff))
 }
 
-/// Blocks time of a staff member (leave, a meeting).
+/// Blocks time of a staff member (leave, a meeting), or holds it for one purpose (`held_for`).
 #[utoipa::path(post, path = "/api/v1/staff/{id}/time-off", tag = "appointments", security(("bearer" = [])),
     params(("id" = String, Path, description = "staff member id")),
-    request_body(content = Object, description = "start, end (RFC 3339), reason"),
+    request_body(content = Object, description = "start, end (RFC 3339), reason, held_for (optional typed block: {\"kind\": \"work\", \"work_kind\": K} or {\"kind\": \"emergency\"})"),
     responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_time_off(
     store: web::Data<Store>,
@@ -265,6 +265,26 @@ pub async fn add_time_off(
     let input = body.into_inner();
     let blocked = run(&store, move |store| {
         store.add_staff_time_off(&caller.actor, id, input)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(blocked))
+}
+
+/// Blocks time of a room, chair or piece of equipment, or holds it for one purpose (`held_for`).
+#[utoipa::path(post, path = "/api/v1/resources/{id}/time-off", tag = "appointments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "resource id")),
+    request_body(content = Object, description = "start, end (RFC 3339), reason, held_for (optional typed block)"),
+    responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_resource_time_off(
+    store: web::Data<Store>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<TimeOffInput>,
+) -> Result<HttpResponse> {
+    let id = parse_id("id", &path, ResourceId::parse)?;
+    let input = body.into_inner();
+    let blocked = run(&store, move |store| {
+        store.add_resource_time_off(&caller.actor, id, input)
     })
     .await?;
     Ok(HttpResponse::Created().json(blocked))
@@ -387,6 +407,60 @@ pub async fn get_service(
     let id = parse_id("id", &path, ServiceId::parse)?;
     let service = run(&store, move |store| store.get_service(&caller.actor, id)).await?;
     Ok(HttpResponse::Ok().json(service))
+}
+
+/// Replaces a service's definition (same body as creating one); existing bookings are kept.
+#[utoipa::path(put, path = "/api/v1/services/{id}", tag = "appointments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "service id")),
+    request_body(content = Object, description = "the service, as for POST /services"),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_service(
+    store: web::Data<Store>,
+    caller: Authenticated,
+    path: web::Path<String>,
+    body: web::Json<ServiceInput>,
+) -> Result<HttpResponse> {
+    let id = parse_id("id", &path, ServiceId::parse)?;
+    let input = body.into_inner();
+    let service = run(&store, move |store| {
+        store.update_service(&caller.actor, id, input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(service))
+}
+
+/// Takes a service out of the catalogue; existing bookings are kept.
+#[utoipa::path(delete, path = "/api/v1/services/{id}", tag = "appointments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "service id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn deactivate_service(
+    store: web::Data<Store>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = parse_id("id", &path, ServiceId::parse)?;
+    run(&store, move |store| {
+        store.deactivate_service(&caller.actor, id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Takes a room, chair or piece of equipment out of use; existing bookings are kept.
+#[utoipa::path(delete, path = "/api/v1/resources/{id}", tag = "appointments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "resource id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn deactivate_resource(
+    store: web::Data<Store>,
+    caller: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = parse_id("id", &path, ResourceId::parse)?;
+    run(&store, move |store| {
+        store.deactivate_resource(&caller.actor, id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Bookable starts of a service on site-local dates, each with the people and resources it
@@ -669,13 +743,20 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route(web::get().to(list_resources))
                 .route(web::post().to(create_resource)),
         )
+        .service(resource("/resources/{id}").route(web::delete().to(deactivate_resource)))
+        .service(resource("/resources/{id}/time-off").route(web::post().to(add_resource_time_off)))
         .service(resource("/resources/{id}/calendar.ics").route(web::get().to(resource_calendar)))
         .service(
             resource("/services")
                 .route(web::get().to(list_services))
                 .route(web::post().to(create_service)),
         )
-        .service(resource("/services/{id}").route(web::get().to(get_service)))
+        .service(
+            resource("/services/{id}")
+                .route(web::get().to(get_service))
+                .route(web::put().to(update_service))
+                .route(web::delete().to(deactivate_service)),
+        )
         .service(resource("/services/{id}/slots").route(web::get().to(find_slots)))
         .service(
             resource("/bookings")

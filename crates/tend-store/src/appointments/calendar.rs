@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
 use tend_appointments::{
-    busy_time, resolve_local, Access, Booking, BookingStatus, Calendar, IntervalSet,
+    busy_time, resolve_local, Access, Booking, BookingStatus, Calendar, HeldTime, IntervalSet,
     LocalDateRange, LocalTimeRange, Occupant, ResourceCandidate, Service, StaffCandidate,
     StaffPreference, TimeInterval, WorkingTime,
 };
@@ -326,13 +326,23 @@ pub(super) fn load_calendar(
             busy: BTreeMap::new(),
         });
     };
+    // Plain blocks take the time away; typed blocks hold it for one purpose.
     let mut blocked: HashMap<(String, String), Vec<TimeInterval>> = HashMap::new();
+    let mut held: HashMap<(String, String), Vec<HeldTime>> = HashMap::new();
     for row in site_blocked(connection, site.id, &window)? {
-        let interval = row.interval()?;
-        blocked
-            .entry((row.owner_kind, row.owner_id))
-            .or_default()
-            .push(interval);
+        match row.held()? {
+            Some(time) => held
+                .entry((row.owner_kind, row.owner_id))
+                .or_default()
+                .push(time),
+            None => {
+                let interval = row.interval()?;
+                blocked
+                    .entry((row.owner_kind, row.owner_id))
+                    .or_default()
+                    .push(interval);
+            }
+        }
     }
     // Working intervals look a day before the dates they are asked for (overnight ranges).
     let roster_first = widened.first().pred_opt().unwrap_or(widened.first());
@@ -350,17 +360,17 @@ pub(super) fn load_calendar(
         if !qualified && !named.contains(&member.id) {
             continue;
         }
-        let own_blocked = blocked
-            .remove(&("staff".to_owned(), member.id.to_string()))
-            .unwrap_or_default();
+        let owner = ("staff".to_owned(), member.id.to_string());
+        let own_blocked = blocked.remove(&owner).unwrap_or_default();
         let rostered_days = roster.days_of(&member.id.to_string(), roster_first, roster_last);
-        let availability = member.working_hours.to_availability_with_roster(
+        let mut availability = member.working_hours.to_availability_with_roster(
             own_blocked,
             time_zone,
             roster_first,
             roster_last,
             &rostered_days,
         )?;
+        availability.held = held.remove(&owner).unwrap_or_default();
         staff.push(StaffCandidate {
             staff_id: member.id,
             roles,
@@ -377,20 +387,19 @@ pub(super) fn load_calendar(
         if !suitable {
             continue;
         }
-        let own_blocked = blocked
-            .remove(&("resource".to_owned(), resource.id.to_string()))
-            .unwrap_or_default();
-        let free = match &resource.working_hours {
-            Some(hours) => hours
-                .to_availability(own_blocked)?
-                .free_for(time_zone, widened, access, now),
+        let owner = ("resource".to_owned(), resource.id.to_string());
+        let own_blocked = blocked.remove(&owner).unwrap_or_default();
+        let mut availability = match &resource.working_hours {
+            Some(hours) => hours.to_availability(own_blocked)?,
             None => {
                 let mut availability =
                     tend_appointments::Availability::new(WorkingTime::Rostered(always()?));
                 availability.blocked = own_blocked;
-                availability.free_for(time_zone, widened, access, now)
+                availability
             }
         };
+        availability.held = held.remove(&owner).unwrap_or_default();
+        let free = availability.free_for(time_zone, widened, access, now);
         resources.push(ResourceCandidate {
             resource_id: resource.id,
             kind: resource.kind,

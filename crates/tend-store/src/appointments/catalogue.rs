@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use tend_appointments::{
-    Price, Resource, ResourceId, ResourceKind, ResourceRequirement, ResourceTag, Service,
-    ServiceDraft, ServiceId, SkillKey, StaffRequirementDraft, TimeInterval, WorkKind,
+    HeldTime, HoldPurpose, Price, Resource, ResourceId, ResourceKind, ResourceRequirement,
+    ResourceTag, Service, ServiceDraft, ServiceId, SkillKey, StaffRequirementDraft, TimeInterval,
+    WorkKind,
 };
 use tend_audit::AuditRecord;
 use tend_core::{Actor, Role, SiteId, StaffId, UserId};
@@ -51,7 +52,10 @@ pub struct StaffMember {
     pub created_at: DateTime<Utc>,
 }
 
-/// Time a staff member or resource cannot be booked: leave, a meeting, maintenance.
+/// Time a staff member or resource cannot be booked: leave, a meeting, maintenance. With
+/// `held_for` it is a typed block instead: the time stays bookable, but only for that purpose
+/// (`{"kind": "work", "work_kind": "new_patient"}`: services of that work kind;
+/// `{"kind": "emergency"}`: urgent bookings only).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeOffInput {
@@ -59,6 +63,8 @@ pub struct TimeOffInput {
     pub end: DateTime<Utc>,
     #[serde(default)]
     pub reason: String,
+    #[serde(default)]
+    pub held_for: Option<HoldPurpose>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,6 +75,8 @@ pub struct BlockedTime {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub reason: String,
+    /// `None`: nothing may be booked; otherwise only bookings for this purpose.
+    pub held_for: Option<HoldPurpose>,
 }
 
 /// A new room, chair or piece of equipment. Without `working_hours` it is always available.
@@ -224,6 +232,7 @@ pub(super) struct BlockedRow {
     ends_at: NaiveDateTime,
     reason: String,
     created_at: NaiveDateTime,
+    hold_purpose: Option<String>,
 }
 
 impl BlockedRow {
@@ -232,15 +241,36 @@ impl BlockedRow {
             .map_err(|error| StoreError::corrupt(format!("blocked_times: {error}")))
     }
 
-    fn into_blocked(self) -> BlockedTime {
-        BlockedTime {
+    /// What the block holds its time for; `None` when nothing may be booked in it.
+    pub(super) fn purpose(&self) -> Result<Option<HoldPurpose>, StoreError> {
+        self.hold_purpose
+            .as_deref()
+            .map(|text| from_json("blocked_times.hold_purpose", text))
+            .transpose()
+    }
+
+    /// The block as held time, when it is a typed block.
+    pub(super) fn held(&self) -> Result<Option<HeldTime>, StoreError> {
+        let Some(purpose) = self.purpose()? else {
+            return Ok(None);
+        };
+        Ok(Some(HeldTime {
+            interval: self.interval()?,
+            purpose,
+        }))
+    }
+
+    fn into_blocked(self) -> Result<BlockedTime, StoreError> {
+        let held_for = self.purpose()?;
+        Ok(BlockedTime {
             id: self.id,
             owner_kind: self.owner_kind,
             owner_id: self.owner_id,
             start: from_db_time(self.starts_at),
             end: from_db_time(self.ends_at),
             reason: self.reason,
-        }
+            held_for,
+        })
     }
 }
 
@@ -344,6 +374,61 @@ pub(super) fn site_blocked(
         .filter(blocked_times::ends_at.gt(to_db_time(window.start())))
         .select(BlockedRow::as_select())
         .load(connection)?)
+}
+
+/// Whose time a block takes, and how its audit event is named.
+struct Owner {
+    site_id: SiteId,
+    kind: &'static str,
+    entity: &'static str,
+    event: &'static str,
+    id: String,
+}
+
+/// Inserts one block and its audit event (inside the caller's transaction).
+fn insert_block(
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    owner: Owner,
+    interval: TimeInterval,
+    input: &TimeOffInput,
+    held_for: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<BlockedTime, StoreError> {
+    let row = BlockedRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        site_id: owner.site_id.to_string(),
+        owner_kind: owner.kind.into(),
+        owner_id: owner.id.clone(),
+        starts_at: to_db_time(interval.start()),
+        ends_at: to_db_time(interval.end()),
+        reason: input.reason.trim().to_owned(),
+        created_at: to_db_time(now),
+        hold_purpose: held_for,
+    };
+    diesel::insert_into(blocked_times::table)
+        .values(&row)
+        .execute(connection)?;
+    audit::append(
+        connection,
+        AuditRecord::success(
+            Some(actor.user_id),
+            Some(owner.site_id),
+            owner.event,
+            owner.entity,
+            owner.id,
+            serde_json::json!({
+                "blocked": { "before": null, "after": {
+                    "start": interval.start(),
+                    "end": interval.end(),
+                    "reason": row.reason,
+                    "held_for": input.held_for,
+                } },
+            }),
+        ),
+        now,
+    )?;
+    row.into_blocked()
 }
 
 fn check_name(name: &str) -> Result<String, StoreError> {
@@ -481,8 +566,9 @@ impl Store {
         })
     }
 
-    /// Blocks time of a staff member (leave, a meeting): it is no longer bookable. Existing
-    /// bookings are kept; the caller moves them.
+    /// Blocks time of a staff member (leave, a meeting): it is no longer bookable, or, with
+    /// `held_for`, bookable only for that purpose. Existing bookings are kept; the caller moves
+    /// them.
     pub fn add_staff_time_off(
         &self,
         actor: &Actor,
@@ -491,38 +577,45 @@ impl Store {
     ) -> Result<BlockedTime, StoreError> {
         require_manager(actor)?;
         let interval = TimeInterval::new(input.start, input.end)?;
+        let held_for = input.held_for.as_ref().map(to_json).transpose()?;
         let now = self.now();
         let mut connection = self.connection()?;
         write_transaction(&mut connection, |connection| {
             let staff = load_staff(connection, actor, id)?;
-            let row = BlockedRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                site_id: staff.site_id.to_string(),
-                owner_kind: "staff".into(),
-                owner_id: id.to_string(),
-                starts_at: to_db_time(interval.start()),
-                ends_at: to_db_time(interval.end()),
-                reason: input.reason.trim().to_owned(),
-                created_at: to_db_time(now),
+            let owner = Owner {
+                site_id: staff.site_id,
+                kind: "staff",
+                entity: "staff_member",
+                event: "staff.time_blocked",
+                id: id.to_string(),
             };
-            diesel::insert_into(blocked_times::table)
-                .values(&row)
-                .execute(connection)?;
-            audit::append(
-                connection,
-                AuditRecord::success(
-                    Some(actor.user_id),
-                    Some(staff.site_id),
-                    "staff.time_blocked",
-                    "staff_member",
-                    id,
-                    serde_json::json!({
-                        "blocked": { "before": null, "after": { "start": interval.start(), "end": interval.end(), "reason": row.reason } },
-                    }),
-                ),
-                now,
-            )?;
-            Ok(row.into_blocked())
+            insert_block(connection, actor, owner, interval, &input, held_for, now)
+        })
+    }
+
+    /// Blocks time of a room, chair or piece of equipment (maintenance, cleaning), or holds it
+    /// for one purpose with `held_for`. Existing bookings are kept; the caller moves them.
+    pub fn add_resource_time_off(
+        &self,
+        actor: &Actor,
+        id: ResourceId,
+        input: TimeOffInput,
+    ) -> Result<BlockedTime, StoreError> {
+        require_manager(actor)?;
+        let interval = TimeInterval::new(input.start, input.end)?;
+        let held_for = input.held_for.as_ref().map(to_json).transpose()?;
+        let now = self.now();
+        let mut connection = self.connection()?;
+        write_transaction(&mut connection, |connection| {
+            let resource = load_resource(connection, actor, id)?;
+            let owner = Owner {
+                site_id: resource.site_id,
+                kind: "resource",
+                entity: "resource",
+                event: "resource.time_blocked",
+                id: id.to_string(),
+            };
+            insert_block(connection, actor, owner, interval, &input, held_for, now)
         })
     }
 
@@ -603,22 +696,7 @@ impl Store {
     ) -> Result<Service, StoreError> {
         require_manager(actor)?;
         let site_id = target_site(actor, input.site_id)?;
-        let service = Service::new(ServiceDraft {
-            id: ServiceId::new(),
-            site_id,
-            name: input.name,
-            description: input.description,
-            price: input.price,
-            duration_minutes: input.duration_minutes,
-            buffer_before_minutes: input.buffer_before_minutes,
-            buffer_after_minutes: input.buffer_after_minutes,
-            staff_requirements: input.staff_requirements,
-            resource_requirements: input.resource_requirements,
-            min_notice_minutes: input.min_notice_minutes,
-            booking_horizon_days: input.booking_horizon_days,
-            work_kind: input.work_kind,
-            urgent: input.urgent,
-        })?;
+        let service = service_from_input(ServiceId::new(), site_id, input)?;
         let now = self.now();
         let definition = to_json(&service)?;
         let mut connection = self.connection()?;
@@ -652,6 +730,109 @@ impl Store {
         })
     }
 
+    /// Replaces a service's definition (name, price, duration, requirements, ...). Existing
+    /// bookings keep the times and people they were booked with; new searches and bookings use
+    /// the new definition.
+    pub fn update_service(
+        &self,
+        actor: &Actor,
+        id: ServiceId,
+        input: ServiceInput,
+    ) -> Result<Service, StoreError> {
+        require_manager(actor)?;
+        let now = self.now();
+        let mut connection = self.connection()?;
+        write_transaction(&mut connection, |connection| {
+            let before = load_service(connection, actor, id)?;
+            if input.site_id.is_some_and(|site| site != before.site_id()) {
+                return Err(StoreError::invalid(
+                    "site_id",
+                    "service.site_immutable",
+                    "a service stays at its site; create it at the other site instead",
+                ));
+            }
+            let service = service_from_input(id, before.site_id(), input.clone())?;
+            diesel::update(services::table.find(id.to_string()))
+                .set((
+                    services::name.eq(service.name()),
+                    services::definition.eq(to_json(&service)?),
+                ))
+                .execute(connection)?;
+            audit::append(
+                connection,
+                AuditRecord::success(
+                    Some(actor.user_id),
+                    Some(service.site_id()),
+                    "service.updated",
+                    "service",
+                    id,
+                    serde_json::json!({
+                        "definition": { "before": before, "after": service },
+                    }),
+                ),
+                now,
+            )?;
+            Ok(service)
+        })
+    }
+
+    /// Takes a service out of the catalogue: no longer listed, searched or bookable. Existing
+    /// bookings stay as they are.
+    pub fn deactivate_service(&self, actor: &Actor, id: ServiceId) -> Result<(), StoreError> {
+        require_manager(actor)?;
+        let now = self.now();
+        let mut connection = self.connection()?;
+        write_transaction(&mut connection, |connection| {
+            let service = load_service(connection, actor, id)?;
+            diesel::update(services::table.find(id.to_string()))
+                .set(services::deactivated_at.eq(Some(to_db_time(now))))
+                .execute(connection)?;
+            audit::append(
+                connection,
+                AuditRecord::success(
+                    Some(actor.user_id),
+                    Some(service.site_id()),
+                    "service.deactivated",
+                    "service",
+                    id,
+                    serde_json::json!({ "active": { "before": true, "after": false } }),
+                ),
+                now,
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Takes a room, chair or piece of equipment out of use: slot search and booking no longer
+    /// consider it. Existing bookings stay as they are.
+    pub fn deactivate_resource(&self, actor: &Actor, id: ResourceId) -> Result<(), StoreError> {
+        require_manager(actor)?;
+        let now = self.now();
+        let mut connection = self.connection()?;
+        write_transaction(&mut connection, |connection| {
+            let resource = load_resource(connection, actor, id)?;
+            if !resource.active {
+                return Err(AppointmentError::ResourceNotFound.into());
+            }
+            diesel::update(resources::table.find(id.to_string()))
+                .set(resources::deactivated_at.eq(Some(to_db_time(now))))
+                .execute(connection)?;
+            audit::append(
+                connection,
+                AuditRecord::success(
+                    Some(actor.user_id),
+                    Some(resource.site_id),
+                    "resource.deactivated",
+                    "resource",
+                    id,
+                    serde_json::json!({ "active": { "before": true, "after": false } }),
+                ),
+                now,
+            )?;
+            Ok(())
+        })
+    }
+
     /// A site's services, by name.
     pub fn list_services(
         &self,
@@ -675,4 +856,28 @@ impl Store {
         let mut connection = self.connection()?;
         load_service(&mut connection, actor, id)
     }
+}
+
+/// A service definition from its input, checked by the domain.
+fn service_from_input(
+    id: ServiceId,
+    site_id: SiteId,
+    input: ServiceInput,
+) -> Result<Service, StoreError> {
+    Ok(Service::new(ServiceDraft {
+        id,
+        site_id,
+        name: input.name,
+        description: input.description,
+        price: input.price,
+        duration_minutes: input.duration_minutes,
+        buffer_before_minutes: input.buffer_before_minutes,
+        buffer_after_minutes: input.buffer_after_minutes,
+        staff_requirements: input.staff_requirements,
+        resource_requirements: input.resource_requirements,
+        min_notice_minutes: input.min_notice_minutes,
+        booking_horizon_days: input.booking_horizon_days,
+        work_kind: input.work_kind,
+        urgent: input.urgent,
+    })?)
 }

@@ -1,0 +1,1 @@
+ALTER TABLE blocked_times DROP COLUMN hold_purpose;
