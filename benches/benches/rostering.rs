@@ -13,7 +13,7 @@ use std::time::Instant;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::json;
 use tend_store::testing::{TestClock, TestDatabase};
-use tend_store::{RepairInput, SolveRequest, Store};
+use tend_store::{SolveRequest, Store};
 
 const PASSWORD: &str = "benchmark administrator password";
 
@@ -207,26 +207,21 @@ fn main() {
             .unwrap(),
         )
         .unwrap();
+    // Approving the sick leave repairs the published roster in the same transaction.
+    let started = Instant::now();
     let decided = store
         .decide_leave(
             &admin,
             &leave.id,
-            serde_json::from_value(json!({"status": "approved"})).unwrap(),
+            serde_json::from_value(json!({"status": "approved", "time_limit_seconds": 20}))
+                .unwrap(),
         )
         .unwrap();
-    let started = Instant::now();
-    let repaired = store
-        .repair_roster(
-            &admin,
-            &period,
-            RepairInput {
-                from: Some(sick_first),
-                max_changes: None,
-                time_limit_seconds: Some(20),
-                change_weight: None,
-            },
-        )
-        .unwrap();
+    let repaired = decided
+        .repairs
+        .first()
+        .expect("the published period is repaired");
+    let repaired = &repaired.outcome;
     let repair_seconds = started.elapsed().as_secs_f64();
     let others: BTreeSet<&str> = repaired
         .changes
@@ -240,7 +235,7 @@ fn main() {
         .filter(|c| c.staff_id != nurse.to_string())
         .count();
     println!(
-        "repair: sick nurse had {} published shifts on the 3 leave days; {} changed assignments in \
+        "repair on leave approval: sick nurse had {} published shifts on the 3 leave days; {} changed assignments in \
          all, {} of other staff across {} people (target <= 4), {} hard violations (target 0), \
          {} uncovered slots left, {repair_seconds:.1} s",
         decided.affected_shifts.len(),

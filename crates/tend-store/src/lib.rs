@@ -29,8 +29,9 @@ use tend_core::Clock;
 pub use appointments::{
     parse_booking_action, AppointmentError, BlockedTime, BookingOutcome, BookingQuery,
     BookingRecord, BookingRequest, NoShowSummary, ReminderRecord, ResourceInput, ResourceRecord,
-    SeriesConflict, SeriesRequest, ServiceInput, SlotList, SlotSearch, StaffInput, StaffMember,
-    TimeOffInput, WaitlistInput, WaitlistOfferRecord, WaitlistRecord, WeekdayHours, WorkingHours,
+    SeriesConflict, SeriesOutcome, SeriesRequest, ServiceInput, SlotList, SlotSearch, StaffInput,
+    StaffMember, TimeOffInput, WaitlistInput, WaitlistOfferRecord, WaitlistRecord, WeekdayHours,
+    WorkingHours,
 };
 pub use audit::{AuditPage, AuditQuery};
 pub use auth::{Session, SESSION_LIFETIME};
@@ -42,12 +43,13 @@ pub use error::{ErrorKind, InvalidField, StoreError};
 #[cfg(feature = "testing")]
 pub use rostering::{hold_solves, SolveHold};
 pub use rostering::{
-    AssignmentEdit, AssignmentRecord, DemandInput, DemandSettings, EditOutcome, Explanation,
-    FairnessSummary, LeaveDecision, LeaveInput, LeaveOutcome, LeaveRecord, PeriodInput,
-    RepairCandidate, RepairChange, RepairInput, RepairOutcome, RepairUncovered, RosterPeriod,
-    RosterView, RosteringError, RuleViolation, ShiftTypeInput, ShiftTypeRecord, SkillLevelInput,
-    SolveJob, SolveJobHandle, SolveRequest, StaffRostering, StaffRosteringInput, StaffSummary,
-    StayInput, StayRecord, SwapDecision, SwapInput, SwapRecord, UncoveredShift, KNOWN_SKILLS,
+    AffectedPeriod, AssignmentEdit, AssignmentRecord, DemandInput, DemandOutcome, DemandSettings,
+    EditOutcome, Explanation, FairnessSummary, LeaveDecision, LeaveInput, LeaveOutcome,
+    LeaveRecord, PeriodInput, PeriodRepair, RepairCandidate, RepairChange, RepairInput,
+    RepairOutcome, RepairUncovered, RosterPeriod, RosterView, RosteringError, RuleViolation,
+    ShiftTypeInput, ShiftTypeRecord, SkillLevelInput, SolveJob, SolveJobHandle, SolveRequest,
+    StaffRostering, StaffRosteringInput, StaffSummary, StayInput, StayOutcome, StayRecord,
+    SwapDecision, SwapInput, SwapRecord, UncoveredShift, KNOWN_SKILLS,
 };
 pub use sites::Site;
 pub use users::{Bootstrap, NewUser, User, MIN_PASSWORD_CHARS};
@@ -79,13 +81,19 @@ impl fmt::Debug for Store {
 
 impl Store {
     /// Connects, creating the SQLite file (and its folder) if needed, and runs pending migrations.
+    /// Solve jobs left running by a process that stopped are recovered (ADR 0006).
     pub fn open(url: &DatabaseUrl, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
         let pool = connection::open_pool(url)?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend: url.backend(),
             clock,
-        })
+        };
+        // Not fatal: starting a solve or reading a job recovers its site's jobs again.
+        if let Err(error) = store.recover_interrupted_solve_jobs() {
+            tracing::warn!(%error, "interrupted solve jobs not recovered at start");
+        }
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {

@@ -663,7 +663,7 @@ fn a_weekly_series_across_the_clock_change_is_all_or_nothing() {
         // Block the third Tuesday for someone else first.
         let bea = f.client(&f.main, "Bea Lopez");
         f.book(service, bea, madrid("2026-04-07", "10:00")).unwrap();
-        let error = f.store.book_series(&f.admin, series(4)).unwrap_err();
+        let error = f.store.book_series(&f.admin, series(4), None).unwrap_err();
         assert_eq!(error.code(), "booking.series_conflict");
         let details = error.details().unwrap();
         assert_eq!(details["occurrences"][0]["index"], 2);
@@ -681,7 +681,24 @@ fn a_weekly_series_across_the_clock_change_is_all_or_nothing() {
                 .len(),
             0
         );
-        let booked = f.store.book_series(&f.admin, series(2)).unwrap();
+        let outcome = f
+            .store
+            .book_series(&f.admin, series(2), Some("course-ana"))
+            .unwrap();
+        assert!(!outcome.replayed);
+        // A retried request replays the series; the same key for another series is refused.
+        let again = f
+            .store
+            .book_series(&f.admin, series(2), Some("course-ana"))
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.bookings, outcome.bookings);
+        let other = f
+            .store
+            .book_series(&f.admin, series(3), Some("course-ana"))
+            .unwrap_err();
+        assert_eq!(other.code(), "booking.idempotency_key_reused");
+        let booked = outcome.bookings;
         // 10:00 on the wall clock both weeks: UTC+1, then UTC+2.
         assert_eq!(
             booked[0].start,

@@ -443,9 +443,7 @@ fn publish_leave_and_repair_change_few_published_shifts() {
             .decide_leave(
                 &f.admin,
                 &leave.id,
-                LeaveDecision {
-                    status: tend_staff::LeaveStatus::Approved,
-                },
+                LeaveDecision::without_repair(tend_staff::LeaveStatus::Approved),
             )
             .unwrap_err();
         assert_eq!(code(&error), "leave.contradicts_pinned");
@@ -468,9 +466,7 @@ fn publish_leave_and_repair_change_few_published_shifts() {
             .decide_leave(
                 &f.admin,
                 &sick.id,
-                LeaveDecision {
-                    status: tend_staff::LeaveStatus::Approved,
-                },
+                LeaveDecision::without_repair(tend_staff::LeaveStatus::Approved),
             )
             .unwrap();
         let ana_shifts_on_leave = decided.affected_shifts.len();

@@ -504,21 +504,7 @@ pub async fn create_booking(
     request: HttpRequest,
     body: web::Json<BookingRequest>,
 ) -> Result<HttpResponse> {
-    let key = match request.headers().get(IDEMPOTENCY_KEY) {
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| {
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "booking.invalid_idempotency_key",
-                        "an Idempotency-Key must be visible ASCII",
-                    )
-                })?
-                .to_owned(),
-        ),
-        None => None,
-    };
+    let key = idempotency_key(&request)?;
     let booking_request = body.into_inner();
     let outcome = run(&store, move |store| {
         store.book(&caller.actor, booking_request, key.as_deref())
@@ -535,22 +521,49 @@ pub async fn create_booking(
     Ok(response.json(outcome.booking))
 }
 
+/// The request's `Idempotency-Key` header, if any.
+fn idempotency_key(request: &HttpRequest) -> Result<Option<String>> {
+    match request.headers().get(IDEMPOTENCY_KEY) {
+        Some(value) => Ok(Some(
+            value
+                .to_str()
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "booking.invalid_idempotency_key",
+                        "an Idempotency-Key must be visible ASCII",
+                    )
+                })?
+                .to_owned(),
+        )),
+        None => Ok(None),
+    }
+}
+
 /// Books a weekly series at the same site-local wall-clock time, all or nothing. If any
 /// occurrence cannot be booked, nothing is, and 409 `booking.series_conflict` lists them.
+/// `Idempotency-Key` works as for single bookings.
 #[utoipa::path(post, path = "/api/v1/bookings/series", tag = "appointments", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
     request_body(content = Object, description = "service_id, client_id, first_start (site-local YYYY-MM-DDTHH:MM:SS), interval_weeks, occurrences, preferred_staff_ids, required_staff_ids, urgent"),
     responses((status = 201, body = [Object]), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_series(
     store: web::Data<Store>,
     caller: Authenticated,
+    request: HttpRequest,
     body: web::Json<SeriesRequest>,
 ) -> Result<HttpResponse> {
+    let key = idempotency_key(&request)?;
     let series = body.into_inner();
-    let bookings = run(&store, move |store| {
-        store.book_series(&caller.actor, series)
+    let outcome = run(&store, move |store| {
+        store.book_series(&caller.actor, series, key.as_deref())
     })
     .await?;
-    Ok(HttpResponse::Created().json(bookings))
+    let mut response = HttpResponse::Created();
+    if outcome.replayed {
+        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    Ok(response.json(outcome.bookings))
 }
 
 /// A site's bookings by start.

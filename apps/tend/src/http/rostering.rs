@@ -132,12 +132,17 @@ pub async fn list_leave(
     Ok(HttpResponse::Ok().json(leave))
 }
 
-/// Approves, rejects or cancels leave; approval lists the published shifts it collides with
-/// (repair them), and is refused (409 `leave.contradicts_pinned`) over pinned shifts.
+/// Approves, rejects or cancels leave. Approval over published shifts repairs each published
+/// period they are in, in the approval's transaction (all or nothing; `"repair": false` only
+/// records the leave and lists `periods_needing_repair`); it is refused over pinned shifts
+/// (409 `leave.contradicts_pinned`), when the repair needs more than `max_changes` (409
+/// `roster.repair_too_many_changes`) or when a roster changed meanwhile (409
+/// `roster.changed_concurrently`).
 #[utoipa::path(post, path = "/api/v1/leave/{id}/decision", tag = "rostering", security(("bearer" = [])),
     params(("id" = String, Path, description = "leave request id")),
-    request_body(content = Object, description = "status: approved, rejected or cancelled"),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    request_body(content = Object, description = "status: approved, rejected or cancelled; repair (default true), max_changes, time_limit_seconds, change_weight (the repair's bounds)"),
+    responses((status = 200, body = Object, description = "leave, affected_shifts (before the repair), repairs [{period_id, from, changes, uncovered (with candidates), hard_violations, explanation}], periods_needing_repair"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decide_leave(
     store: web::Data<Store>,
     caller: Authenticated,
@@ -186,10 +191,13 @@ pub async fn list_shift_types(
     Ok(HttpResponse::Ok().json(shifts))
 }
 
-/// Replaces a site's demand rules, date overrides and care ratios.
+/// Replaces a site's demand rules, date overrides and care ratios. Published rosters are not
+/// rewritten: `affected_periods` lists the published periods whose demand changed (from today
+/// on), with what is now uncovered and whether each `needs_repair`.
 #[utoipa::path(put, path = "/api/v1/demand", tag = "rostering", security(("bearer" = [])),
     request_body(content = Object, description = "site_id, rules, overrides, care_ratios"),
-    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object, description = "rules, overrides, care_ratios, affected_periods [{period_id, first_day, last_day, dates, uncovered, needs_repair}]"),
+        (status = 422, body = ErrorBody)))]
 pub async fn set_demand(
     store: web::Data<Store>,
     caller: Authenticated,
@@ -216,10 +224,13 @@ pub async fn get_demand(
 }
 
 /// A client's planned stay, counted by occupancy-derived demand while contracted or checked in.
+/// Published rosters are not rewritten: `affected_periods` lists the published periods whose
+/// demand the stay changed and whether each `needs_repair`.
 #[utoipa::path(put, path = "/api/v1/clients/{id}/stay", tag = "rostering", security(("bearer" = [])),
     params(("id" = String, Path, description = "client id")),
     request_body(content = Object, description = "check_in, check_out (site-local dates)"),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object, description = "client_id, site_id, check_in, check_out, affected_periods [{period_id, first_day, last_day, dates, uncovered, needs_repair}]"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_client_stay(
     store: web::Data<Store>,
     caller: Authenticated,
@@ -308,11 +319,14 @@ pub async fn start_solve(
         .json(job))
 }
 
-/// A solve job's status, progress (elapsed over the time limit) and, when done, objective and
-/// bound.
+/// A solve job's status and progress: while it runs, the engine's phase, the incumbent objective,
+/// the best bound and the gap (written at most once a second), elapsed seconds, and the owner's
+/// heartbeat. A job whose server stopped is reported `failed`, "interrupted: the server
+/// stopped".
 #[utoipa::path(get, path = "/api/v1/solve-jobs/{id}", tag = "rostering", security(("bearer" = [])),
     params(("id" = String, Path, description = "solve job id")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Object, description = "id, site_id, period_id, status (running, succeeded, failed, cancelled), phase, time_limit_seconds, progress, objective, best_bound, gap, iterations, solver_seconds, elapsed_seconds, error, started_at, finished_at, heartbeat_at"),
+        (status = 404, body = ErrorBody)))]
 pub async fn get_solve_job(
     store: web::Data<Store>,
     caller: Authenticated,
@@ -323,11 +337,12 @@ pub async fn get_solve_job(
     Ok(HttpResponse::Ok().json(job))
 }
 
-/// Cancels a running solve: the period returns to its earlier status and the result is
-/// discarded.
+/// Cancels a running solve: the period returns to its earlier status at once (the site is free
+/// for a new solve), the solver is stopped through its cancel flag, and nothing it found is
+/// stored. The answer's `phase` is `stopped` once the solver has stopped (`stopping` before).
 #[utoipa::path(delete, path = "/api/v1/solve-jobs/{id}", tag = "rostering", security(("bearer" = [])),
     params(("id" = String, Path, description = "solve job id")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Object, description = "the job, status cancelled"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_solve_job(
     store: web::Data<Store>,
     caller: Authenticated,

@@ -81,7 +81,7 @@ pub struct BookingRequest {
 }
 
 /// A weekly series at the same local wall-clock time (`first_start` is site-local).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesRequest {
     pub service_id: ServiceId,
@@ -128,6 +128,14 @@ pub struct BookingRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingOutcome {
     pub booking: BookingRecord,
+    pub replayed: bool,
+}
+
+/// The result of a series request: `replayed` when an earlier request with the same
+/// idempotency key and body booked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesOutcome {
+    pub bookings: Vec<BookingRecord>,
     pub replayed: bool,
 }
 
@@ -657,8 +665,83 @@ fn check_idempotency_key(key: &str) -> Result<String, StoreError> {
     Ok(key.to_owned())
 }
 
-fn request_hash(request: &BookingRequest) -> Result<String, StoreError> {
-    Ok(hex::encode(Sha256::digest(to_json(request)?.as_bytes())))
+/// What a request's idempotency key is compared by: a hash of its kind and canonical body, so
+/// a series never replays as a single booking.
+fn request_hash(kind: &str, request: &impl Serialize) -> Result<String, StoreError> {
+    let canonical = format!("{kind}:{}", to_json(request)?);
+    Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
+}
+
+/// Looks an idempotency key up inside the booking transaction: the stored result when the same
+/// request already ran (`Some`), a refusal when another request used the key; otherwise claims
+/// the key for this request (a concurrent duplicate then waits on the key, not the slot).
+fn claim_key<T: serde::de::DeserializeOwned>(
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    key: &str,
+    hash: &str,
+    created_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<T>, StoreError> {
+    let earlier = booking_requests::table
+        .find((actor.user_id.to_string(), key.to_owned()))
+        .select((booking_requests::request_hash, booking_requests::response))
+        .first::<(String, String)>(connection)
+        .optional()?;
+    if let Some((earlier_hash, response)) = earlier {
+        if earlier_hash != hash {
+            return Err(AppointmentError::IdempotencyKeyReused.into());
+        }
+        return from_json("booking_requests.response", &response).map(Some);
+    }
+    diesel::insert_into(booking_requests::table)
+        .values((
+            booking_requests::actor_id.eq(actor.user_id.to_string()),
+            booking_requests::idempotency_key.eq(key.to_owned()),
+            booking_requests::request_hash.eq(hash.to_owned()),
+            booking_requests::booking_id.eq(created_id.to_owned()),
+            booking_requests::response.eq(""),
+            booking_requests::created_at.eq(to_db_time(now)),
+        ))
+        .execute(connection)
+        .map_err(|error| {
+            if lost_race(&error) {
+                StoreError::from(AppointmentError::IdempotencyKeyInFlight)
+            } else {
+                StoreError::Database(error)
+            }
+        })?;
+    Ok(None)
+}
+
+/// Stores the result a claimed key replays, in the transaction that produced it.
+fn store_response(
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    key: &str,
+    response: &impl Serialize,
+) -> Result<(), StoreError> {
+    diesel::update(booking_requests::table.find((actor.user_id.to_string(), key.to_owned())))
+        .set(booking_requests::response.eq(to_json(response)?))
+        .execute(connection)?;
+    Ok(())
+}
+
+/// Runs a keyed request, once more (up to three times) when it lost the race for its key to a
+/// concurrent duplicate: the retry then replays the winner's result.
+fn retry_in_flight<T>(mut attempt: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt() {
+            Err(StoreError::Appointments(AppointmentError::IdempotencyKeyInFlight))
+                if tries < 3 =>
+            {
+                continue
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Parses an action name of the API: confirm, arrive, start, complete, cancel, no_show.
@@ -732,47 +815,21 @@ impl Store {
     ) -> Result<BookingOutcome, StoreError> {
         require_booker(actor)?;
         let key = idempotency_key.map(check_idempotency_key).transpose()?;
-        let hash = request_hash(&request)?;
+        let hash = request_hash("booking", &request)?;
         let now = self.now();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        retry_in_flight(|| {
             let mut connection = self.connection()?;
-            let outcome = write_transaction(&mut connection, |connection| {
+            write_transaction(&mut connection, |connection| {
                 let booking_id = BookingId::new();
                 if let Some(key) = &key {
-                    let earlier = booking_requests::table
-                        .find((actor.user_id.to_string(), key.clone()))
-                        .select((booking_requests::request_hash, booking_requests::response))
-                        .first::<(String, String)>(connection)
-                        .optional()?;
-                    if let Some((earlier_hash, response)) = earlier {
-                        if earlier_hash != hash {
-                            return Err(AppointmentError::IdempotencyKeyReused.into());
-                        }
+                    let earlier =
+                        claim_key(connection, actor, key, &hash, &booking_id.to_string(), now)?;
+                    if let Some(booking) = earlier {
                         return Ok(BookingOutcome {
-                            booking: from_json("booking_requests.response", &response)?,
+                            booking,
                             replayed: true,
                         });
                     }
-                    // Claimed first: a concurrent duplicate waits here, then replays.
-                    diesel::insert_into(booking_requests::table)
-                        .values((
-                            booking_requests::actor_id.eq(actor.user_id.to_string()),
-                            booking_requests::idempotency_key.eq(key.clone()),
-                            booking_requests::request_hash.eq(hash.clone()),
-                            booking_requests::booking_id.eq(booking_id.to_string()),
-                            booking_requests::response.eq(""),
-                            booking_requests::created_at.eq(to_db_time(now)),
-                        ))
-                        .execute(connection)
-                        .map_err(|error| {
-                            if lost_race(&error) {
-                                StoreError::from(AppointmentError::IdempotencyKeyInFlight)
-                            } else {
-                                StoreError::Database(error)
-                            }
-                        })?;
                 }
                 let service = load_service(connection, actor, request.service_id)?;
                 let site = load_site(connection, service.site_id())?;
@@ -791,36 +848,28 @@ impl Store {
                     now,
                 )?;
                 if let Some(key) = &key {
-                    diesel::update(
-                        booking_requests::table.find((actor.user_id.to_string(), key.clone())),
-                    )
-                    .set(booking_requests::response.eq(to_json(&booking)?))
-                    .execute(connection)?;
+                    store_response(connection, actor, key, &booking)?;
                 }
                 Ok(BookingOutcome {
                     booking,
                     replayed: false,
                 })
-            });
-            match outcome {
-                Err(StoreError::Appointments(AppointmentError::IdempotencyKeyInFlight))
-                    if attempt < 3 =>
-                {
-                    continue
-                }
-                other => return other,
-            }
-        }
+            })
+        })
     }
 
     /// Books every occurrence of a weekly series, or nothing: each occurrence is checked (and
-    /// those that cannot be booked are reported) before anything is written.
+    /// those that cannot be booked are reported) before anything is written. An idempotency key
+    /// works as for single bookings: a retry returns the series first booked.
     pub fn book_series(
         &self,
         actor: &Actor,
         request: SeriesRequest,
-    ) -> Result<Vec<BookingRecord>, StoreError> {
+        idempotency_key: Option<&str>,
+    ) -> Result<SeriesOutcome, StoreError> {
         require_booker(actor)?;
+        let key = idempotency_key.map(check_idempotency_key).transpose()?;
+        let hash = request_hash("series", &request)?;
         let recurrence = Recurrence::weekly(
             request.first_start,
             request.interval_weeks,
@@ -831,8 +880,48 @@ impl Store {
         let last = locals.last().map_or(first, |local| local.date());
         let dates = LocalDateRange::new(first, last)?;
         let now = self.now();
-        let mut connection = self.connection()?;
-        write_transaction(&mut connection, |connection| {
+        retry_in_flight(|| {
+            let mut connection = self.connection()?;
+            write_transaction(&mut connection, |connection| {
+                self.book_series_in(
+                    connection,
+                    actor,
+                    &request,
+                    &recurrence,
+                    dates,
+                    &key,
+                    &hash,
+                    now,
+                )
+            })
+        })
+    }
+
+    /// The series booking proper, inside its transaction.
+    #[allow(clippy::too_many_arguments)]
+    fn book_series_in(
+        &self,
+        connection: &mut AnyConnection,
+        actor: &Actor,
+        request: &SeriesRequest,
+        recurrence: &Recurrence,
+        dates: LocalDateRange,
+        key: &Option<String>,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<SeriesOutcome, StoreError> {
+        let series_id = SeriesId::new();
+        if let Some(key) = key {
+            if let Some(bookings) =
+                claim_key(connection, actor, key, hash, &series_id.to_string(), now)?
+            {
+                return Ok(SeriesOutcome {
+                    bookings,
+                    replayed: true,
+                });
+            }
+        }
+        {
             let service = load_service(connection, actor, request.service_id)?;
             let site = load_site(connection, service.site_id())?;
             check_client(connection, actor, request.client_id, site.id)?;
@@ -862,7 +951,7 @@ impl Store {
             let outcomes = check_series(
                 &query,
                 &parts.with_bookings(Some(request.client_id)),
-                &recurrence,
+                recurrence,
             );
             let conflicts: Vec<SeriesConflict> = outcomes
                 .iter()
@@ -882,7 +971,6 @@ impl Store {
             if !conflicts.is_empty() {
                 return Err(AppointmentError::SeriesConflict(conflicts).into());
             }
-            let series_id = SeriesId::new();
             let mut records = Vec::new();
             for occurrence in &outcomes {
                 if let Ok(slot) = &occurrence.outcome {
@@ -914,8 +1002,14 @@ impl Store {
                 ),
                 now,
             )?;
-            Ok(records)
-        })
+            if let Some(key) = key {
+                store_response(connection, actor, key, &records)?;
+            }
+            Ok(SeriesOutcome {
+                bookings: records,
+                replayed: false,
+            })
+        }
     }
 
     pub fn get_booking(&self, actor: &Actor, id: BookingId) -> Result<BookingRecord, StoreError> {

@@ -25,7 +25,7 @@ use crate::error::StoreError;
 
 pub use bookings::{
     parse_booking_action, BookingOutcome, BookingQuery, BookingRecord, BookingRequest,
-    NoShowSummary, ReminderRecord, SeriesRequest, SlotList, SlotSearch,
+    NoShowSummary, ReminderRecord, SeriesOutcome, SeriesRequest, SlotList, SlotSearch,
 };
 pub use catalogue::{
     BlockedTime, ResourceInput, ResourceRecord, ServiceInput, StaffInput, StaffMember, TimeOffInput,

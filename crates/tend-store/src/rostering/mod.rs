@@ -7,6 +7,7 @@
 //! stored facts into the engine's `Problem` (see `model.rs`), and writes every outcome with its
 //! audit event in one transaction. See ADR 0006.
 
+mod jobs;
 mod model;
 mod roster;
 mod setup;
@@ -22,14 +23,14 @@ pub use model::{Explanation, FairnessSummary, StaffSummary, UncoveredShift};
 #[cfg(feature = "testing")]
 pub use roster::hold::{hold_solves, SolveHold};
 pub use roster::{
-    AssignmentEdit, AssignmentRecord, EditOutcome, PeriodInput, RepairCandidate, RepairChange,
-    RepairInput, RepairOutcome, RepairUncovered, RosterPeriod, RosterView, SolveJob,
+    AffectedPeriod, AssignmentEdit, AssignmentRecord, EditOutcome, PeriodInput, RepairCandidate,
+    RepairChange, RepairInput, RepairOutcome, RepairUncovered, RosterPeriod, RosterView, SolveJob,
     SolveJobHandle, SolveRequest, SwapDecision, SwapInput, SwapRecord,
 };
 pub use setup::{
-    DemandInput, DemandSettings, LeaveDecision, LeaveInput, LeaveOutcome, LeaveRecord,
-    ShiftTypeInput, ShiftTypeRecord, SkillLevelInput, StaffRostering, StaffRosteringInput,
-    StayInput, StayRecord, KNOWN_SKILLS,
+    DemandInput, DemandOutcome, DemandSettings, LeaveDecision, LeaveInput, LeaveOutcome,
+    LeaveRecord, PeriodRepair, ShiftTypeInput, ShiftTypeRecord, SkillLevelInput, StaffRostering,
+    StaffRosteringInput, StayInput, StayOutcome, StayRecord, KNOWN_SKILLS,
 };
 
 /// One broken rule found when checking a manual edit, a swap or a repair.
@@ -296,6 +297,11 @@ mod tables {
             error -> Nullable<Text>,
             started_at -> Timestamp,
             finished_at -> Nullable<Timestamp>,
+            phase -> Nullable<Text>,
+            iterations -> Nullable<BigInt>,
+            solver_millis -> Nullable<BigInt>,
+            owner -> Nullable<Text>,
+            heartbeat_at -> Nullable<Timestamp>,
         }
     }
     diesel::table! {

@@ -13,6 +13,7 @@ use tend_scheduling::SolveOptions;
 use tend_staff::{period_days, RosterStatus, SwapStatus};
 use uuid::Uuid;
 
+use super::jobs::{self, ProgressWriter, Registration};
 use super::model::{new_violations, severity_is_hard, Build, Context, Explanation};
 
 /// A roster as (staff id, day index, shift type key) triples, the engine's view.
@@ -84,15 +85,34 @@ pub struct SolveJob {
     pub period_id: String,
     /// running, succeeded, failed or cancelled.
     pub status: String,
+    /// While running, the engine's phase (`starting`, `construction`, `full model (first look)`,
+    /// `neighbourhood search`, `full model (bound)`); then `finished`, `failed`, `stopping` (cancelled,
+    /// the solver not yet stopped), `stopped` (cancelled and stopped) or `interrupted` (its
+    /// server stopped).
+    pub phase: Option<String>,
     pub time_limit_seconds: u32,
     /// Elapsed time over the time limit while running (the solve stops at the limit); 1 when
     /// ended.
     pub progress: f64,
+    /// While running, the best roster's penalty so far (none before the first complete roster);
+    /// the result's once succeeded.
     pub objective: Option<i64>,
+    /// The best proven lower bound so far, then the result's.
     pub best_bound: Option<i64>,
+    /// `(objective − bound) / objective` when both are known (0 when both are 0).
+    pub gap: Option<f64>,
+    /// Neighbourhood solves so far.
+    pub iterations: Option<u64>,
+    /// The solver's own elapsed seconds at its last progress report.
+    pub solver_seconds: Option<f64>,
+    /// Seconds since the job started (until it ended, once it has), by the server's clock.
+    pub elapsed_seconds: f64,
     pub error: Option<String>,
     pub started_at: chrono::DateTime<Utc>,
     pub finished_at: Option<chrono::DateTime<Utc>>,
+    /// When the process running the job last showed it was alive (written at least every few
+    /// seconds while it runs).
+    pub heartbeat_at: Option<chrono::DateTime<Utc>>,
 }
 
 /// A running solve job's thread; `wait` joins it (tests), dropping detaches it (the API).
@@ -264,30 +284,64 @@ struct JobRow {
     error: Option<String>,
     started_at: NaiveDateTime,
     finished_at: Option<NaiveDateTime>,
+    phase: Option<String>,
+    iterations: Option<i64>,
+    solver_millis: Option<i64>,
+    owner: Option<String>,
+    heartbeat_at: Option<NaiveDateTime>,
 }
 
 impl JobRow {
+    /// Whether the job is running in name only: its process stopped.
+    fn interrupted(&self, now: chrono::DateTime<Utc>) -> bool {
+        self.status == "running"
+            && jobs::is_interrupted(
+                &self.id,
+                self.owner.as_deref(),
+                self.heartbeat_at,
+                self.started_at,
+                self.time_limit_seconds,
+                now,
+            )
+    }
+
     fn into_job(self, now: chrono::DateTime<Utc>) -> Result<SolveJob, StoreError> {
         let started_at = from_db_time(self.started_at);
+        let finished_at = self.finished_at.map(from_db_time);
         let limit = self.time_limit_seconds.max(1) as u32;
+        let elapsed_seconds =
+            ((finished_at.unwrap_or(now) - started_at).num_milliseconds() as f64 / 1000.0).max(0.0);
+        let solver_seconds = self.solver_millis.map(|millis| millis as f64 / 1000.0);
         let progress = if self.status == "running" {
-            ((now - started_at).num_milliseconds() as f64 / (f64::from(limit) * 1000.0))
-                .clamp(0.0, 0.99)
+            (elapsed_seconds.max(solver_seconds.unwrap_or(0.0)) / f64::from(limit)).clamp(0.0, 0.99)
         } else {
             1.0
+        };
+        let gap = match (self.objective, self.best_bound) {
+            (Some(objective), Some(bound)) if objective > 0 => {
+                Some(((objective - bound) as f64 / objective as f64).max(0.0))
+            }
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
         };
         Ok(SolveJob {
             id: self.id,
             site_id: parse_column("solve_jobs.site_id", &self.site_id, SiteId::parse)?,
             period_id: self.period_id,
             status: self.status,
+            phase: self.phase,
             time_limit_seconds: limit,
             progress,
             objective: self.objective,
             best_bound: self.best_bound,
+            gap,
+            iterations: self.iterations.map(|n| n.max(0) as u64),
+            solver_seconds,
+            elapsed_seconds,
             error: self.error,
             started_at,
-            finished_at: self.finished_at.map(from_db_time),
+            finished_at,
+            heartbeat_at: self.heartbeat_at.map(from_db_time),
         })
     }
 }
@@ -474,7 +528,7 @@ fn refuse_overlap_with_published(
 
 /// On PostgreSQL, serialises writers of a site's rosters (SQLite's `BEGIN IMMEDIATE` already
 /// does), so overlap checks and repairs see a stable roster.
-fn lock_rosters(connection: &mut AnyConnection) -> Result<(), StoreError> {
+pub(super) fn lock_rosters(connection: &mut AnyConnection) -> Result<(), StoreError> {
     if let AnyConnection::Postgres(postgres) = connection {
         use diesel::connection::SimpleConnection;
         postgres.batch_execute("LOCK TABLE roster_periods IN SHARE ROW EXCLUSIVE MODE")?;
@@ -508,6 +562,8 @@ struct SolveTask {
     pinned: BTreeSet<(String, usize)>,
     seconds: u32,
     actor: Actor,
+    /// In the registry while the solve runs in this process; holds its cancel flag.
+    registration: Registration,
 }
 
 impl Store {
@@ -605,7 +661,15 @@ impl Store {
             .unwrap_or(DEFAULT_SOLVE_SECONDS)
             .clamp(1, MAX_SOLVE_SECONDS);
         let now = self.now();
+        let job_id = Uuid::now_v7().to_string();
+        // Registered before the row exists: a job row owned by this process but not registered
+        // here is one whose solve died (see `jobs::is_interrupted`).
+        let registration = Registration::new(&job_id);
         let mut connection = self.connection()?;
+        // A job left running by a stopped process must not block the site (its recovery
+        // commits on its own, whatever becomes of this start).
+        let (period, _) = load_period(&mut connection, actor, period_id)?;
+        self.recover_site_solve_jobs(&mut connection, period.site_id)?;
         let task = write_transaction(&mut connection, |connection| {
             lock_rosters(connection)?;
             let (period, _) = load_period(connection, actor, period_id)?;
@@ -622,7 +686,6 @@ impl Store {
                     ..Build::default()
                 })
                 .map_err(unsolvable)?;
-            let job_id = Uuid::now_v7().to_string();
             diesel::insert_into(solve_jobs::table)
                 .values((
                     solve_jobs::id.eq(&job_id),
@@ -632,6 +695,9 @@ impl Store {
                     solve_jobs::previous_status.eq(period.status.as_str()),
                     solve_jobs::time_limit_seconds.eq(seconds as i32),
                     solve_jobs::started_at.eq(to_db_time(now)),
+                    solve_jobs::phase.eq(Some(jobs::PHASE_STARTING)),
+                    solve_jobs::owner.eq(Some(jobs::this_process())),
+                    solve_jobs::heartbeat_at.eq(Some(to_db_time(now))),
                 ))
                 .execute(connection)
                 .map_err(|error| {
@@ -659,7 +725,7 @@ impl Store {
                 now,
             )?;
             Ok(SolveTask {
-                job_id,
+                job_id: job_id.clone(),
                 pinned: pinned_list
                     .into_iter()
                     .map(|(staff, day, _)| (staff, day))
@@ -669,8 +735,10 @@ impl Store {
                 problem,
                 seconds,
                 actor: *actor,
+                registration,
             })
         })?;
+        drop(connection);
         let job = self.job_by_id(&task.job_id)?;
         let store = self.clone();
         let thread = std::thread::Builder::new()
@@ -708,22 +776,36 @@ impl Store {
 
     fn run_solve_task(&self, task: SolveTask) -> Result<SolveJob, StoreError> {
         let started = Instant::now();
-        hold::wait_while_held(task.period.site_id);
-        let outcome = tend_scheduling::solve(&task.problem, &solve_options(task.seconds))
-            .map_err(|error| error.to_string())
-            .and_then(|solution| {
-                // The independent checker guards the proposal against a solver mistake.
-                let broken = tend_scheduling::check(&task.problem, &solution.plan);
-                if broken.is_empty() {
-                    Ok(solution)
-                } else {
-                    Err(format!("the solver returned a roster breaking {broken:?}"))
-                }
-            });
+        let cancel = task.registration.cancel_flag();
+        let (writer, sink) =
+            ProgressWriter::start(self.clone(), task.job_id.clone(), cancel.clone());
+        hold::wait_while_held(task.period.site_id, &cancel);
+        let options = SolveOptions {
+            cancel: Some(cancel.clone()),
+            progress: Some(sink),
+            ..solve_options(task.seconds)
+        };
+        let outcome = if cancel.is_cancelled() {
+            Err("cancelled before the solve started".to_owned())
+        } else {
+            tend_scheduling::solve(&task.problem, &options).map_err(|error| error.to_string())
+        };
+        // No progress write may land after the final one.
+        writer.stop();
+        let outcome = outcome.and_then(|solution| {
+            // The independent checker guards the proposal against a solver mistake.
+            let broken = tend_scheduling::check(&task.problem, &solution.plan);
+            if broken.is_empty() {
+                Ok(solution)
+            } else {
+                Err(format!("the solver returned a roster breaking {broken:?}"))
+            }
+        });
         tracing::info!(
             job = %task.job_id,
             seconds = started.elapsed().as_secs_f64(),
             ok = outcome.is_ok(),
+            cancelled = cancel.is_cancelled(),
             "roster solve finished"
         );
         let now = self.now();
@@ -735,7 +817,13 @@ impl Store {
                 .select(JobRow::as_select())
                 .first(connection)?;
             if job.status != "running" {
-                // Cancelled while solving: the result is discarded.
+                // Cancelled (or recovered as interrupted) while solving: the result is
+                // discarded; a cancelled job now says its solver has stopped.
+                if job.status == "cancelled" {
+                    diesel::update(solve_jobs::table.find(&task.job_id))
+                        .set(solve_jobs::phase.eq(Some(jobs::PHASE_STOPPED)))
+                        .execute(connection)?;
+                }
                 return Ok(());
             }
             let previous = RosterStatus::parse(&job.previous_status)
@@ -766,8 +854,14 @@ impl Store {
                     diesel::update(solve_jobs::table.find(&task.job_id))
                         .set((
                             solve_jobs::status.eq("succeeded"),
+                            solve_jobs::phase.eq(Some(jobs::PHASE_FINISHED)),
                             solve_jobs::objective.eq(Some(solution.report.objective)),
                             solve_jobs::best_bound.eq(Some(solution.report.best_bound)),
+                            solve_jobs::iterations.eq(Some(
+                                i64::try_from(solution.report.iterations).unwrap_or(i64::MAX),
+                            )),
+                            solve_jobs::solver_millis
+                                .eq(Some((solution.report.seconds * 1000.0).round() as i64)),
                             solve_jobs::finished_at.eq(Some(to_db_time(now))),
                         ))
                         .execute(connection)?;
@@ -794,6 +888,7 @@ impl Store {
                     diesel::update(solve_jobs::table.find(&task.job_id))
                         .set((
                             solve_jobs::status.eq("failed"),
+                            solve_jobs::phase.eq(Some(jobs::PHASE_FAILED)),
                             solve_jobs::error.eq(Some(error.clone())),
                             solve_jobs::finished_at.eq(Some(to_db_time(now))),
                         ))
@@ -817,19 +912,39 @@ impl Store {
             }
             Ok(())
         })?;
+        drop(connection);
+        // Only now does a cancel waiting for this solve learn that it stopped.
+        drop(task.registration);
         self.job_by_id(&task.job_id)
     }
 
+    /// A job with its progress. A job still `running` whose process stopped is recovered first
+    /// (failed, "interrupted: the server stopped").
     pub fn get_solve_job(&self, actor: &Actor, job_id: &str) -> Result<SolveJob, StoreError> {
-        let job = self.job_by_id(job_id)?;
-        if !actor.can_access_site(job.site_id) {
+        let now = self.now();
+        let mut connection = self.connection()?;
+        let row = solve_jobs::table
+            .find(job_id)
+            .select(JobRow::as_select())
+            .first(&mut connection)
+            .optional()?
+            .ok_or(RosteringError::JobNotFound)?;
+        let site = parse_column("solve_jobs.site_id", &row.site_id, SiteId::parse)?;
+        if !actor.can_access_site(site) {
             return Err(RosteringError::JobNotFound.into());
         }
-        Ok(job)
+        if !row.interrupted(now) {
+            return row.into_job(now);
+        }
+        self.recover_site_solve_jobs(&mut connection, site)?;
+        drop(connection);
+        self.job_by_id(job_id)
     }
 
-    /// Cancels a running job: the period returns to its status before the solve at once, and the
-    /// solve's result is discarded when it returns.
+    /// Cancels a running job: the period returns to its status before the solve at once (so the
+    /// site is free), the solver is told to stop through its cancel flag (in this process at
+    /// once, in another by its progress writer within a second), and the result is discarded.
+    /// Waits a few seconds for a solve running here to stop: the answer then says `stopped`.
     pub fn cancel_solve_job(&self, actor: &Actor, job_id: &str) -> Result<SolveJob, StoreError> {
         require_manager(actor)?;
         let now = self.now();
@@ -855,6 +970,7 @@ impl Store {
             diesel::update(solve_jobs::table.find(job_id))
                 .set((
                     solve_jobs::status.eq("cancelled"),
+                    solve_jobs::phase.eq(Some(jobs::PHASE_STOPPING)),
                     solve_jobs::finished_at.eq(Some(to_db_time(now))),
                 ))
                 .execute(connection)?;
@@ -875,6 +991,10 @@ impl Store {
             )?;
             Ok(())
         })?;
+        drop(connection);
+        if !jobs::stop_and_wait(job_id, jobs::CANCEL_WAIT) {
+            tracing::warn!(job = %job_id, "the cancelled solve has not stopped yet");
+        }
         self.get_solve_job(actor, job_id)
     }
 
@@ -1052,10 +1172,24 @@ impl Store {
         input: RepairInput,
     ) -> Result<RepairOutcome, StoreError> {
         require_manager(actor)?;
-        let seconds = input
-            .time_limit_seconds
-            .unwrap_or(DEFAULT_SOLVE_SECONDS)
-            .clamp(1, MAX_SOLVE_SECONDS);
+        let start = self.repair_start(actor, period_id)?;
+        let plan = start.plan(&input)?;
+        let now = self.now();
+        let mut connection = self.connection()?;
+        write_transaction(&mut connection, |connection| {
+            lock_rosters(connection)?;
+            write_repair(connection, actor, &plan, now, None)
+        })?;
+        Ok(plan.outcome)
+    }
+
+    /// What a repair of a published period starts from, read outside any transaction (the
+    /// solve takes seconds).
+    pub(super) fn repair_start(
+        &self,
+        actor: &Actor,
+        period_id: &str,
+    ) -> Result<RepairStart, StoreError> {
         let mut connection = self.connection()?;
         let (period, _) = load_period(&mut connection, actor, period_id)?;
         if period.status == RosterStatus::Solving {
@@ -1067,137 +1201,14 @@ impl Store {
         let site = load_site(&mut connection, period.site_id)?;
         let context = load_context(&mut connection, &period)?;
         let assignments = load_assignments(&mut connection, &period)?;
-        drop(connection);
         let today = self.now().with_timezone(&site.time_zone.tz()).date_naive();
-        let from_date = input.from.unwrap_or(today).max(period.first_day);
-        if from_date > period.last_day {
-            return Err(RosteringError::DateOutsidePeriod(from_date).into());
-        }
-        let keep_before = context.day_of(from_date).unwrap_or(0);
-        let reference = as_tuples(&context, &assignments);
-        let pinned = pinned_tuples(&context, &assignments);
-        let mut weight = input.change_weight.unwrap_or(200).max(1);
-        let mut best: Option<(Roster, Vec<RepairChange>, tend_scheduling::Report)> = None;
-        for _attempt in 0..4 {
-            let build = Build {
-                pinned: pinned.clone(),
-                keep_before,
-                reference: reference.clone(),
-                change_weight: Some(weight),
-                no_minimum_hours: false,
-            };
-            let problem = context.valid_problem(&build).map_err(unsolvable)?;
-            let solution =
-                tend_scheduling::solve(&problem, &solve_options(seconds)).map_err(unsolvable)?;
-            // The independent checker guards the published roster against a solver mistake.
-            let broken = tend_scheduling::check(&problem, &solution.plan);
-            if !broken.is_empty() {
-                return Err(unsolvable(format!(
-                    "the solver returned a roster breaking {broken:?}"
-                )));
-            }
-            let tuples: Vec<(String, usize, String)> = solution
-                .plan
-                .assignments
-                .iter()
-                .map(|a| (a.staff.clone(), a.day, a.shift_type.clone()))
-                .collect();
-            let changes = diff(&context, &reference, &tuples);
-            let fits = input.max_changes.is_none_or(|max| changes.len() <= max);
-            let better = best
-                .as_ref()
-                .is_none_or(|(_, old, _)| changes.len() < old.len());
-            if better {
-                best = Some((tuples, changes, solution.report));
-            }
-            if fits {
-                break;
-            }
-            weight = weight.saturating_mul(4);
-        }
-        let Some((tuples, changes, report)) = best else {
-            return Err(unsolvable("no repair was computed"));
-        };
-        if let Some(max) = input.max_changes {
-            if changes.len() > max {
-                return Err(RosteringError::TooManyChanges {
-                    needed: changes.len(),
-                    max,
-                }
-                .into());
-            }
-        }
-        let check_problem = context.problem(&Build {
-            no_minimum_hours: true,
-            ..Build::default()
-        });
-        let hard_violations: Vec<RuleViolation> = context
-            .violations(&check_problem, &tuples)
-            .into_iter()
-            .filter(severity_is_hard)
-            .collect();
-        let explanation = context.explain(&tuples, Some(&report));
-        let uncovered = explanation
-            .uncovered
-            .iter()
-            .filter(|u| u.date >= from_date)
-            .map(|u| RepairUncovered {
-                date: u.date,
-                shift_type: u.shift_type.clone(),
-                skill: u.skill.clone(),
-                missing: u.missing,
-                candidates: candidates(&context, &tuples, u),
-            })
-            .collect();
-        let now = self.now();
-        let mut connection = self.connection()?;
-        write_transaction(&mut connection, |connection| {
-            lock_rosters(connection)?;
-            let (current, _) = load_period(connection, actor, period_id)?;
-            if current.status != RosterStatus::Published {
-                return Err(RosteringError::ChangedConcurrently.into());
-            }
-            let now_assignments = load_assignments(connection, &current)?;
-            if now_assignments != assignments {
-                return Err(RosteringError::ChangedConcurrently.into());
-            }
-            let pinned_set: BTreeSet<(String, usize)> = pinned
-                .iter()
-                .map(|(staff, day, _)| (staff.clone(), *day))
-                .collect();
-            replace_assignments(connection, &context, &period.id, &tuples, &pinned_set)?;
-            diesel::update(roster_periods::table.find(&period.id))
-                .set((
-                    roster_periods::explanation.eq(Some(to_json(&explanation)?)),
-                    roster_periods::updated_at.eq(to_db_time(now)),
-                ))
-                .execute(connection)?;
-            audit::append(
-                connection,
-                AuditRecord::success(
-                    Some(actor.user_id),
-                    Some(period.site_id),
-                    "roster.repaired",
-                    "roster_period",
-                    &period.id,
-                    serde_json::json!({
-                        "from": from_date,
-                        "changes": changes,
-                        "max_changes": input.max_changes,
-                    }),
-                ),
-                now,
-            )?;
-            Ok(())
-        })?;
-        Ok(RepairOutcome {
-            changes,
-            uncovered,
-            hard_violations,
-            explanation,
+        Ok(RepairStart {
+            period,
+            context,
+            assignments,
+            today,
         })
     }
-
     /// Asks to swap two staff members' shifts (a day each; one of them may be a day off).
     pub fn request_swap(
         &self,
@@ -1452,6 +1463,312 @@ impl Store {
     }
 }
 
+/// A published period as a repair starts from it: its roster, what it is planned from, and the
+/// site's today.
+#[derive(Debug)]
+pub(super) struct RepairStart {
+    pub period: RosterPeriod,
+    pub context: Context,
+    pub assignments: Vec<AssignmentRecord>,
+    pub today: NaiveDate,
+}
+
+/// A repair computed outside any transaction; [`write_repair`] stores it if the roster it was
+/// computed from is still the published one.
+#[derive(Debug)]
+pub(super) struct RepairPlan {
+    period: RosterPeriod,
+    context: Context,
+    /// The published roster it was computed from.
+    assignments: Vec<AssignmentRecord>,
+    from: NaiveDate,
+    tuples: Roster,
+    pinned: BTreeSet<(String, usize)>,
+    max_changes: Option<usize>,
+    pub outcome: RepairOutcome,
+}
+
+impl RepairPlan {
+    pub fn period_id(&self) -> &str {
+        &self.period.id
+    }
+
+    pub fn first_day(&self) -> NaiveDate {
+        self.from
+    }
+}
+
+impl RepairStart {
+    /// The first day a repair may change: the one asked for, else the site's today, never
+    /// before the period.
+    pub fn first_repair_day(&self, from: Option<NaiveDate>) -> NaiveDate {
+        from.unwrap_or(self.today).max(self.period.first_day)
+    }
+
+    /// Re-solves from `input.from` (default: today) on, keeping earlier and pinned shifts, with
+    /// a penalty per changed published assignment; with `max_changes`, raises the penalty and
+    /// tries again up to four times, then refuses.
+    pub fn plan(self, input: &RepairInput) -> Result<RepairPlan, StoreError> {
+        let seconds = input
+            .time_limit_seconds
+            .unwrap_or(DEFAULT_SOLVE_SECONDS)
+            .clamp(1, MAX_SOLVE_SECONDS);
+        let RepairStart {
+            period,
+            context,
+            assignments,
+            ..
+        } = &self;
+        let from_date = self.first_repair_day(input.from);
+        if from_date > period.last_day {
+            return Err(RosteringError::DateOutsidePeriod(from_date).into());
+        }
+        let keep_before = context.day_of(from_date).unwrap_or(0);
+        let reference = as_tuples(context, assignments);
+        let pinned = pinned_tuples(context, assignments);
+        let mut weight = input.change_weight.unwrap_or(200).max(1);
+        let mut best: Option<(Roster, Vec<RepairChange>, tend_scheduling::Report)> = None;
+        for _attempt in 0..4 {
+            let build = Build {
+                pinned: pinned.clone(),
+                keep_before,
+                reference: reference.clone(),
+                change_weight: Some(weight),
+                no_minimum_hours: false,
+            };
+            let problem = context.valid_problem(&build).map_err(unsolvable)?;
+            let solution =
+                tend_scheduling::solve(&problem, &solve_options(seconds)).map_err(unsolvable)?;
+            // The independent checker guards the published roster against a solver mistake.
+            let broken = tend_scheduling::check(&problem, &solution.plan);
+            if !broken.is_empty() {
+                return Err(unsolvable(format!(
+                    "the solver returned a roster breaking {broken:?}"
+                )));
+            }
+            let tuples: Roster = solution
+                .plan
+                .assignments
+                .iter()
+                .map(|a| (a.staff.clone(), a.day, a.shift_type.clone()))
+                .collect();
+            let changes = diff(context, &reference, &tuples);
+            let fits = input.max_changes.is_none_or(|max| changes.len() <= max);
+            let better = best
+                .as_ref()
+                .is_none_or(|(_, old, _)| changes.len() < old.len());
+            if better {
+                best = Some((tuples, changes, solution.report));
+            }
+            if fits {
+                break;
+            }
+            weight = weight.saturating_mul(4);
+        }
+        let Some((tuples, changes, report)) = best else {
+            return Err(unsolvable("no repair was computed"));
+        };
+        if let Some(max) = input.max_changes {
+            if changes.len() > max {
+                return Err(RosteringError::TooManyChanges {
+                    needed: changes.len(),
+                    max,
+                }
+                .into());
+            }
+        }
+        let check_problem = context.problem(&Build {
+            no_minimum_hours: true,
+            ..Build::default()
+        });
+        let hard_violations: Vec<RuleViolation> = context
+            .violations(&check_problem, &tuples)
+            .into_iter()
+            .filter(severity_is_hard)
+            .collect();
+        let explanation = context.explain(&tuples, Some(&report));
+        let uncovered = explanation
+            .uncovered
+            .iter()
+            .filter(|u| u.date >= from_date)
+            .map(|u| RepairUncovered {
+                date: u.date,
+                shift_type: u.shift_type.clone(),
+                skill: u.skill.clone(),
+                missing: u.missing,
+                candidates: candidates(context, &tuples, u),
+            })
+            .collect();
+        let pinned = pinned
+            .iter()
+            .map(|(staff, day, _)| (staff.clone(), *day))
+            .collect();
+        Ok(RepairPlan {
+            from: from_date,
+            tuples,
+            pinned,
+            max_changes: input.max_changes,
+            outcome: RepairOutcome {
+                changes,
+                uncovered,
+                hard_violations,
+                explanation,
+            },
+            period: self.period,
+            context: self.context,
+            assignments: self.assignments,
+        })
+    }
+}
+
+/// Stores a repair in the caller's transaction (which holds the roster lock), refusing with
+/// `roster.changed_concurrently` if the period, its roster or its approved leave moved since the
+/// repair was computed: a published roster is never half-changed. `leave_id` names the leave
+/// whose approval asked for the repair.
+pub(super) fn write_repair(
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    plan: &RepairPlan,
+    now: chrono::DateTime<Utc>,
+    leave_id: Option<&str>,
+) -> Result<(), StoreError> {
+    let (current, _) = load_period(connection, actor, &plan.period.id)?;
+    if current.status != RosterStatus::Published {
+        return Err(RosteringError::ChangedConcurrently.into());
+    }
+    if load_assignments(connection, &current)? != plan.assignments {
+        return Err(RosteringError::ChangedConcurrently.into());
+    }
+    let leave_ids = |leave: &[super::setup::LeaveRecord]| -> BTreeSet<String> {
+        leave.iter().map(|l| l.id.clone()).collect()
+    };
+    let leave_now = site_leave(
+        connection,
+        current.site_id,
+        current.first_day,
+        current.last_day,
+    )?;
+    if leave_ids(&leave_now) != leave_ids(&plan.context.leave) {
+        return Err(RosteringError::ChangedConcurrently.into());
+    }
+    replace_assignments(
+        connection,
+        &plan.context,
+        &plan.period.id,
+        &plan.tuples,
+        &plan.pinned,
+    )?;
+    diesel::update(roster_periods::table.find(&plan.period.id))
+        .set((
+            roster_periods::explanation.eq(Some(to_json(&plan.outcome.explanation)?)),
+            roster_periods::updated_at.eq(to_db_time(now)),
+        ))
+        .execute(connection)?;
+    audit::append(
+        connection,
+        AuditRecord::success(
+            Some(actor.user_id),
+            Some(plan.period.site_id),
+            "roster.repaired",
+            "roster_period",
+            &plan.period.id,
+            serde_json::json!({
+                "from": plan.from,
+                "changes": plan.outcome.changes,
+                "max_changes": plan.max_changes,
+                "leave_id": leave_id,
+            }),
+        ),
+        now,
+    )?;
+    Ok(())
+}
+
+/// A published period whose demand a change (demand settings, a planned stay) moved. Published
+/// rosters are never rewritten silently: the manager repairs them
+/// (`POST /roster-periods/{id}/repair`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AffectedPeriod {
+    pub period_id: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    /// Dates of the period, from the site's today on, whose demand changed.
+    pub dates: Vec<NaiveDate>,
+    /// Required demand the published roster leaves uncovered on those dates now.
+    pub uncovered: Vec<super::model::UncoveredShift>,
+    /// Whether the published roster needs a repair: it now leaves required demand uncovered.
+    pub needs_repair: bool,
+}
+
+/// The demand of a site's published periods (from today on) before a change.
+#[derive(Debug)]
+pub(super) struct PublishedDemand {
+    today: NaiveDate,
+    periods: Vec<(RosterPeriod, Context)>,
+}
+
+impl PublishedDemand {
+    /// Read in the changing transaction, before the change.
+    pub fn before_change(
+        connection: &mut AnyConnection,
+        site_id: SiteId,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<PublishedDemand, StoreError> {
+        let site = load_site(connection, site_id)?;
+        let today = now.with_timezone(&site.time_zone.tz()).date_naive();
+        let rows: Vec<PeriodRow> = roster_periods::table
+            .filter(roster_periods::site_id.eq(site_id.to_string()))
+            .filter(roster_periods::status.eq(RosterStatus::Published.as_str()))
+            .filter(roster_periods::last_day.ge(date_text(today)))
+            .order(roster_periods::first_day.asc())
+            .select(PeriodRow::as_select())
+            .load(connection)?;
+        let mut periods = Vec::new();
+        for row in rows {
+            let (period, _) = row.into_period()?;
+            let context = load_context(connection, &period)?;
+            periods.push((period, context));
+        }
+        Ok(PublishedDemand { today, periods })
+    }
+
+    /// Read in the same transaction after the change: the periods whose demand moved.
+    pub fn affected(
+        self,
+        connection: &mut AnyConnection,
+    ) -> Result<Vec<AffectedPeriod>, StoreError> {
+        let mut affected = Vec::new();
+        for (period, before) in self.periods {
+            let after = load_context(connection, &period)?;
+            let dates: Vec<NaiveDate> = (0..after.days)
+                .filter(|&day| after.date(day) >= self.today)
+                .filter(|&day| before.demand_of(day) != after.demand_of(day))
+                .map(|day| after.date(day))
+                .collect();
+            if dates.is_empty() {
+                continue;
+            }
+            let assignments = load_assignments(connection, &period)?;
+            let roster = as_tuples(&after, &assignments);
+            let uncovered: Vec<super::model::UncoveredShift> = after
+                .explain(&roster, None)
+                .uncovered
+                .into_iter()
+                .filter(|u| dates.contains(&u.date))
+                .collect();
+            affected.push(AffectedPeriod {
+                period_id: period.id,
+                first_day: period.first_day,
+                last_day: period.last_day,
+                dates,
+                needs_repair: !uncovered.is_empty(),
+                uncovered,
+            });
+        }
+        Ok(affected)
+    }
+}
+
 /// Tests (feature `testing`) can hold a site's solve threads before they write their result, so
 /// a job is reliably still running while they probe it. Without the feature this is a no-op.
 #[cfg(feature = "testing")]
@@ -1490,21 +1807,27 @@ pub mod hold {
         SolveHold(site_id)
     }
 
-    pub(super) fn wait_while_held(site_id: SiteId) {
+    /// Waits while the site is held, unless the solve is cancelled.
+    pub(super) fn wait_while_held(site_id: SiteId, cancel: &tend_scheduling::CancelFlag) {
         let held = held();
         let mut sites = lock(held);
-        while sites.contains(&site_id) {
+        while sites.contains(&site_id) && !cancel.is_cancelled() {
             sites = held
                 .1
-                .wait(sites)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+                .wait_timeout(sites, std::time::Duration::from_millis(20))
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
         }
     }
 }
 
 #[cfg(not(feature = "testing"))]
 mod hold {
-    pub(super) fn wait_while_held(_site_id: tend_core::SiteId) {}
+    pub(super) fn wait_while_held(
+        _site_id: tend_core::SiteId,
+        _cancel: &tend_scheduling::CancelFlag,
+    ) {
+    }
 }
 
 /// A hint for the error body; the database refused the second running job.

@@ -1,6 +1,8 @@
 //! What a roster is planned from: staff profiles (skill levels, contract, shift types,
 //! preferences), leave, shift types, demand and planned client stays.
 
+use std::collections::BTreeSet;
+
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use tend_staff::{
 };
 use uuid::Uuid;
 
+use super::roster::{write_repair, PublishedDemand};
 use super::tables::{client_stays, demand_settings, leave_requests, shift_types, staff_rostering};
 use super::{
     date_text, from_json, parse_day, require_manager, target_site, to_json, RosteringError,
@@ -124,6 +127,45 @@ pub struct LeaveInput {
 pub struct LeaveDecision {
     /// approved, rejected or cancelled.
     pub status: LeaveStatus,
+    /// Whether approving leave over published shifts repairs those published periods at once,
+    /// in the approval's transaction (default true). With false the leave is only recorded and
+    /// the answer lists the periods that need a repair.
+    #[serde(default = "repair_by_default")]
+    pub repair: bool,
+    /// That repair's bound on changed assignments (refused beyond it, nothing written).
+    #[serde(default)]
+    pub max_changes: Option<usize>,
+    /// That repair's time limit (default 20 s, at most 300 s).
+    #[serde(default)]
+    pub time_limit_seconds: Option<u32>,
+    /// That repair's penalty per changed published assignment (default 200).
+    #[serde(default)]
+    pub change_weight: Option<u32>,
+}
+
+fn repair_by_default() -> bool {
+    true
+}
+
+impl LeaveDecision {
+    /// A decision with the default repair (approved leave over published shifts is repaired).
+    pub fn new(status: LeaveStatus) -> LeaveDecision {
+        LeaveDecision {
+            status,
+            repair: true,
+            max_changes: None,
+            time_limit_seconds: None,
+            change_weight: None,
+        }
+    }
+
+    /// A decision that records the leave and leaves published rosters to a manual repair.
+    pub fn without_repair(status: LeaveStatus) -> LeaveDecision {
+        LeaveDecision {
+            repair: false,
+            ..LeaveDecision::new(status)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -137,11 +179,45 @@ pub struct LeaveRecord {
     pub reason: Option<String>,
 }
 
-/// A leave decision, and the published shifts it now collides with (repair them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A leave decision, the published shifts it collided with, and how they were repaired.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeaveOutcome {
     pub leave: LeaveRecord,
+    /// The published shifts on the leave's days, as they were before any repair.
     pub affected_shifts: Vec<super::AssignmentRecord>,
+    /// One repair per published period those shifts were in (approval with `repair`).
+    pub repairs: Vec<PeriodRepair>,
+    /// Published periods with affected shifts that were not repaired (approval without
+    /// `repair`): repair them with `POST /roster-periods/{id}/repair`.
+    pub periods_needing_repair: Vec<String>,
+}
+
+/// The repair of one published period, written together with the leave approval.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodRepair {
+    pub period_id: String,
+    /// The first day the repair could change: the leave's first day (today if later, the
+    /// period's first day if earlier); earlier shifts are kept.
+    pub from: NaiveDate,
+    #[serde(flatten)]
+    pub outcome: super::RepairOutcome,
+}
+
+/// Demand settings as stored, and the published periods whose demand they changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemandOutcome {
+    #[serde(flatten)]
+    pub demand: DemandSettings,
+    pub affected_periods: Vec<super::AffectedPeriod>,
+}
+
+/// A planned stay as stored, and the published periods whose occupancy-derived demand it
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StayOutcome {
+    #[serde(flatten)]
+    pub stay: StayRecord,
+    pub affected_periods: Vec<super::AffectedPeriod>,
 }
 
 /// A client's planned stay at the site (check-in day to check-out day, both included), used for
@@ -421,6 +497,52 @@ fn check_shift_keys<'a>(
     Ok(())
 }
 
+/// A leave request of a site the actor may see.
+fn load_leave(
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    leave_id: &str,
+) -> Result<LeaveRecord, StoreError> {
+    let record = leave_requests::table
+        .find(leave_id)
+        .select(LeaveRow::as_select())
+        .first(connection)
+        .optional()?
+        .ok_or(RosteringError::LeaveNotFound)?
+        .into_record()?;
+    if !actor.can_access_site(record.site_id) {
+        return Err(RosteringError::LeaveNotFound.into());
+    }
+    Ok(record)
+}
+
+/// The request after the decision, if the decision is legal from where it stands.
+fn decide(record: &LeaveRecord, status: LeaveStatus) -> Result<LeaveRequest, StoreError> {
+    let mut request = LeaveRequest::restore(
+        record.staff_id,
+        record.first_day,
+        record.last_day,
+        record.status,
+        record.reason.clone(),
+    )?;
+    request.decide(status)?;
+    Ok(request)
+}
+
+/// Leave cannot be approved over pinned shifts: unpin them first.
+fn refuse_over_pinned(overlapping: &[super::AssignmentRecord]) -> Result<(), StoreError> {
+    let pinned: Vec<NaiveDate> = overlapping
+        .iter()
+        .filter(|a| a.pinned)
+        .map(|a| a.date)
+        .collect();
+    if pinned.is_empty() {
+        Ok(())
+    } else {
+        Err(RosteringError::LeaveContradictsPinned(pinned).into())
+    }
+}
+
 impl Store {
     /// Sets a staff member's skill levels, contract, allowed shift types and preferences.
     pub fn set_staff_rostering(
@@ -571,12 +693,14 @@ impl Store {
         site_shift_types(&mut connection, site_id)
     }
 
-    /// Replaces a site's demand rules, date overrides and care ratios.
+    /// Replaces a site's demand rules, date overrides and care ratios. Published rosters are
+    /// not rewritten: the answer lists the published periods whose demand changed (from today
+    /// on) and whether each needs a repair.
     pub fn set_demand(
         &self,
         actor: &Actor,
         input: DemandInput,
-    ) -> Result<DemandSettings, StoreError> {
+    ) -> Result<DemandOutcome, StoreError> {
         require_manager(actor)?;
         let site_id = target_site(actor, input.site_id)?;
         for level in input
@@ -628,6 +752,7 @@ impl Store {
                     .chain(settings.care_ratios.iter().map(|rule| &rule.shift_type)),
             )?;
             let before = site_demand(connection, site_id)?;
+            let published = PublishedDemand::before_change(connection, site_id, now)?;
             diesel::delete(demand_settings::table.find(site_id.to_string())).execute(connection)?;
             diesel::insert_into(demand_settings::table)
                 .values((
@@ -638,6 +763,7 @@ impl Store {
                     demand_settings::updated_at.eq(to_db_time(now)),
                 ))
                 .execute(connection)?;
+            let affected_periods = published.affected(connection)?;
             audit::append(
                 connection,
                 AuditRecord::success(
@@ -646,11 +772,20 @@ impl Store {
                     "roster.demand_set",
                     "site",
                     site_id,
-                    serde_json::json!({ "demand": { "before": before, "after": settings } }),
+                    serde_json::json!({
+                        "demand": { "before": before, "after": settings },
+                        "affected_periods": affected_periods
+                            .iter()
+                            .map(|p| &p.period_id)
+                            .collect::<Vec<_>>(),
+                    }),
                 ),
                 now,
             )?;
-            Ok(settings.clone())
+            Ok(DemandOutcome {
+                demand: settings.clone(),
+                affected_periods,
+            })
         })
     }
 
@@ -746,8 +881,12 @@ impl Store {
             .collect()
     }
 
-    /// Approves, rejects or cancels leave. Approval is refused when it contradicts pinned shifts;
-    /// otherwise the answer lists the published shifts it collides with, for a repair.
+    /// Approves, rejects or cancels leave. Approval is refused when it contradicts pinned
+    /// shifts. Approval over published shifts repairs each published period they are in (unless
+    /// the decision opts out): the repairs are computed first, outside any transaction, then the
+    /// approval and every repair commit in one transaction, which refuses with
+    /// `roster.changed_concurrently` if a roster moved meanwhile; a repair that fails (too many
+    /// changes, unsolvable) refuses the approval too. Nothing is ever half-written.
     pub fn decide_leave(
         &self,
         actor: &Actor,
@@ -755,46 +894,76 @@ impl Store {
         decision: LeaveDecision,
     ) -> Result<LeaveOutcome, StoreError> {
         require_manager(actor)?;
+        let mut connection = self.connection()?;
+        let record = load_leave(&mut connection, actor, leave_id)?;
+        let decided = decide(&record, decision.status)?;
+        let overlapping = super::roster::staff_assignments(
+            &mut connection,
+            record.staff_id,
+            record.first_day,
+            record.last_day,
+        )?;
+        drop(connection);
+        let approving = decided.status == LeaveStatus::Approved;
+        if approving {
+            refuse_over_pinned(&overlapping)?;
+        }
+        let affected_shifts: Vec<super::AssignmentRecord> = if approving {
+            overlapping.into_iter().filter(|a| a.published).collect()
+        } else {
+            Vec::new()
+        };
+        let affected_periods: BTreeSet<String> = affected_shifts
+            .iter()
+            .map(|a| a.period_id.clone())
+            .collect();
+        let approved = LeaveRecord {
+            status: decided.status,
+            ..record.clone()
+        };
+        let mut plans = Vec::new();
+        let mut periods_needing_repair = Vec::new();
+        for period_id in affected_periods {
+            let mut start = self.repair_start(actor, &period_id)?;
+            // The repair window opens with the leave (or today, if it began earlier): shifts
+            // before it stay as published.
+            let from = start.first_repair_day(Some(record.first_day.max(start.today)));
+            if from > start.period.last_day {
+                // Only past shifts collide: there is nothing left to repair.
+                continue;
+            }
+            if !decision.repair {
+                periods_needing_repair.push(period_id);
+                continue;
+            }
+            start.context.leave.push(approved.clone());
+            plans.push(start.plan(&super::RepairInput {
+                from: Some(from),
+                max_changes: decision.max_changes,
+                time_limit_seconds: decision.time_limit_seconds,
+                change_weight: decision.change_weight,
+            })?);
+        }
         let now = self.now();
         let mut connection = self.connection()?;
         write_transaction(&mut connection, |connection| {
-            let record = leave_requests::table
-                .find(leave_id)
-                .select(LeaveRow::as_select())
-                .first(connection)
-                .optional()?
-                .ok_or(RosteringError::LeaveNotFound)?
-                .into_record()?;
-            if !actor.can_access_site(record.site_id) {
-                return Err(RosteringError::LeaveNotFound.into());
-            }
-            let mut request = LeaveRequest::restore(
-                record.staff_id,
-                record.first_day,
-                record.last_day,
-                record.status,
-                record.reason.clone(),
-            )?;
-            request.decide(decision.status)?;
-            let overlapping = super::roster::staff_assignments(
-                connection,
-                record.staff_id,
-                record.first_day,
-                record.last_day,
-            )?;
-            if request.status == LeaveStatus::Approved {
-                let pinned: Vec<NaiveDate> = overlapping
-                    .iter()
-                    .filter(|a| a.pinned)
-                    .map(|a| a.date)
-                    .collect();
-                if !pinned.is_empty() {
-                    return Err(RosteringError::LeaveContradictsPinned(pinned).into());
-                }
+            super::roster::lock_rosters(connection)?;
+            // Decided again on the row as it is now: a concurrent decision wins, or this one
+            // is refused as illegal.
+            let current = load_leave(connection, actor, leave_id)?;
+            let decided = decide(&current, decision.status)?;
+            if approving {
+                let overlapping = super::roster::staff_assignments(
+                    connection,
+                    current.staff_id,
+                    current.first_day,
+                    current.last_day,
+                )?;
+                refuse_over_pinned(&overlapping)?;
             }
             diesel::update(leave_requests::table.find(leave_id))
                 .set((
-                    leave_requests::status.eq(request.status.as_str()),
+                    leave_requests::status.eq(decided.status.as_str()),
                     leave_requests::decided_at.eq(Some(to_db_time(now))),
                 ))
                 .execute(connection)?;
@@ -802,39 +971,47 @@ impl Store {
                 connection,
                 AuditRecord::success(
                     Some(actor.user_id),
-                    Some(record.site_id),
+                    Some(current.site_id),
                     "leave.decided",
                     "leave_request",
                     leave_id,
                     serde_json::json!({
-                        "status": { "before": record.status, "after": request.status },
+                        "status": { "before": current.status, "after": decided.status },
+                        "repaired_periods": plans.iter().map(|p| p.period_id()).collect::<Vec<_>>(),
+                        "periods_needing_repair": periods_needing_repair,
                     }),
                 ),
                 now,
             )?;
-            let affected_shifts = if request.status == LeaveStatus::Approved {
-                overlapping.into_iter().filter(|a| a.published).collect()
-            } else {
-                Vec::new()
-            };
-            Ok(LeaveOutcome {
-                leave: LeaveRecord {
-                    status: request.status,
-                    ..record
-                },
-                affected_shifts,
-            })
+            for plan in &plans {
+                write_repair(connection, actor, plan, now, Some(leave_id))?;
+            }
+            Ok(())
+        })?;
+        Ok(LeaveOutcome {
+            leave: approved,
+            affected_shifts,
+            repairs: plans
+                .into_iter()
+                .map(|plan| PeriodRepair {
+                    period_id: plan.period_id().to_owned(),
+                    from: plan.first_day(),
+                    outcome: plan.outcome,
+                })
+                .collect(),
+            periods_needing_repair,
         })
     }
 
     /// Sets a client's planned stay; occupancy-derived demand counts it while the client is
-    /// contracted or checked in.
+    /// contracted or checked in. Published rosters are not rewritten: the answer lists the
+    /// published periods whose demand the stay changed and whether each needs a repair.
     pub fn set_client_stay(
         &self,
         actor: &Actor,
         client_id: ClientId,
         input: StayInput,
-    ) -> Result<StayRecord, StoreError> {
+    ) -> Result<StayOutcome, StoreError> {
         require_manager(actor)?;
         if input.check_out < input.check_in {
             return Err(StoreError::invalid(
@@ -856,6 +1033,7 @@ impl Store {
             if !actor.can_access_site(site_id) {
                 return Err(RosteringError::ClientNotFound.into());
             }
+            let published = PublishedDemand::before_change(connection, site_id, now)?;
             diesel::delete(client_stays::table.find(client_id.to_string())).execute(connection)?;
             diesel::insert_into(client_stays::table)
                 .values((
@@ -866,6 +1044,7 @@ impl Store {
                     client_stays::updated_at.eq(to_db_time(now)),
                 ))
                 .execute(connection)?;
+            let affected_periods = published.affected(connection)?;
             audit::append(
                 connection,
                 AuditRecord::success(
@@ -877,15 +1056,22 @@ impl Store {
                     serde_json::json!({
                         "check_in": { "after": input.check_in },
                         "check_out": { "after": input.check_out },
+                        "affected_periods": affected_periods
+                            .iter()
+                            .map(|p| &p.period_id)
+                            .collect::<Vec<_>>(),
                     }),
                 ),
                 now,
             )?;
-            Ok(StayRecord {
-                client_id,
-                site_id,
-                check_in: input.check_in,
-                check_out: input.check_out,
+            Ok(StayOutcome {
+                stay: StayRecord {
+                    client_id,
+                    site_id,
+                    check_in: input.check_in,
+                    check_out: input.check_out,
+                },
+                affected_periods,
             })
         })
     }
