@@ -651,6 +651,27 @@ fn occupancy_swaps_and_listings_over_http() {
         ] {
             assert!(openapi["paths"][path].is_object(), "{path}");
         }
+        // The document names the fields of solve-job progress, leave repair and demand changes.
+        let text = |path: &str, method: &str| openapi["paths"][path][method].to_string();
+        let job = text("/api/v1/solve-jobs/{id}", "get");
+        for field in [
+            "phase",
+            "objective",
+            "best_bound",
+            "elapsed_seconds",
+            "heartbeat_at",
+        ] {
+            assert!(job.contains(field), "{field} in {job}");
+        }
+        let decision = text("/api/v1/leave/{id}/decision", "post");
+        for field in ["repair", "max_changes", "repairs", "periods_needing_repair"] {
+            assert!(decision.contains(field), "{field} in {decision}");
+        }
+        for path in ["/api/v1/demand", "/api/v1/clients/{id}/stay"] {
+            let operation = text(path, "put");
+            assert!(operation.contains("affected_periods"), "{operation}");
+            assert!(operation.contains("needs_repair"), "{operation}");
+        }
     });
 }
 
