@@ -6,6 +6,7 @@
 
 mod check;
 pub mod curtois;
+mod greedy;
 mod local;
 mod milp;
 mod model;

@@ -14,6 +14,9 @@
 use crate::model::Compiled;
 use crate::search::Rng;
 
+/// `roster[staff][day]`: the shift worked, `None` on a day off.
+pub(crate) type Roster = Vec<Vec<Option<usize>>>;
+
 /// The value of a day off in the flat roster.
 const OFF: u16 = u16::MAX;
 
@@ -22,6 +25,12 @@ const POLL_EVERY: u64 = 2048;
 
 /// Longest block of days exchanged between two staff members.
 const MAX_BLOCK: usize = 7;
+
+/// One move in this many is a cover repair (see `LocalSearch::repair`), and as many complete
+/// or empty a half-worked weekend (`LocalSearch::complete_weekend`).
+const REPAIR_ONE_IN: usize = 6;
+/// Draws of a staff member for a repair before giving up.
+const REPAIR_STAFF_DRAWS: usize = 8;
 
 /// Farthest apart two days of one staff member may be when their cells are exchanged.
 const MAX_SHIFT_DISTANCE: usize = 7;
@@ -47,6 +56,8 @@ pub(crate) struct LocalSearch<'a> {
     cover_count: Vec<i64>,
     /// Cover items that can be below their preferred level (the ones a repair move aims at).
     coverable: Vec<usize>,
+    /// First day of each weekend.
+    weekend_starts: Vec<usize>,
     fairness: bool,
     objective: i64,
     /// Scratch space of the move in progress: `(staff, day, value before)`.
@@ -93,6 +104,12 @@ impl<'a> LocalSearch<'a> {
             nights: vec![0; staff],
             cover_count: vec![0; compiled.cover.len()],
             coverable,
+            weekend_starts: (0..days)
+                .filter(|&d| {
+                    compiled.weekend_of_day[d].is_some()
+                        && (d == 0 || compiled.weekend_of_day[d - 1] != compiled.weekend_of_day[d])
+                })
+                .collect(),
             fairness: compiled.fairness.weekend_weight > 0 || compiled.fairness.night_weight > 0,
             objective: 0,
             undo: Vec::new(),
@@ -133,10 +150,12 @@ impl<'a> LocalSearch<'a> {
     }
 
     /// The penalty of the roster held (equal to the checker's evaluation).
+    #[cfg(test)]
     pub fn objective(&self) -> i64 {
         self.objective
     }
 
+    #[cfg(test)]
     pub fn roster(&self) -> Vec<Vec<Option<usize>>> {
         Self::roster_of(&self.cells, self.days)
     }
@@ -355,7 +374,7 @@ impl<'a> LocalSearch<'a> {
         changes.clear();
         let staff = self.compiled.staff.len();
         let days = self.days;
-        match rng.below(10) {
+        match rng.below(8) {
             // One cell to another shift or off.
             0 | 1 => {
                 let e = rng.below(staff);
@@ -386,8 +405,16 @@ impl<'a> LocalSearch<'a> {
                     return false;
                 }
                 let (a, b) = self.two_staff(rng);
-                let length = 2 + rng.below(MAX_BLOCK.min(days) - 1);
-                let first = rng.below(days - length + 1);
+                let (first, length) = if !self.weekend_starts.is_empty() && rng.below(2) == 0 {
+                    // A weekend, sometimes with the Friday or the Monday: weekends are what
+                    // the weekend limits make scarce.
+                    let saturday = self.weekend_starts[rng.below(self.weekend_starts.len())];
+                    let first = saturday.saturating_sub(rng.below(2));
+                    (first, (2 + rng.below(2)).min(days - first))
+                } else {
+                    let length = 2 + rng.below(MAX_BLOCK.min(days) - 1);
+                    (rng.below(days - length + 1), length)
+                };
                 for d in first..first + length {
                     let (va, vb) = (self.cells[a * days + d], self.cells[b * days + d]);
                     if va == vb {
@@ -421,41 +448,143 @@ impl<'a> LocalSearch<'a> {
                 changes.push((e, d, w));
                 changes.push((e, other, v));
             }
-            // Cover below its preferred level gets a staff member, who may give up another
-            // day nearby to keep their minutes.
-            _ => {
-                if self.coverable.is_empty() {
-                    return false;
+            _ => return false,
+        }
+        !changes.is_empty()
+    }
+
+    /// Cover below its preferred level gets a random eligible staff member (moved from another
+    /// shift that day, or from a day off); the best of giving up nothing or one of their working
+    /// days nearby (which keeps their minutes) is then offered to `accept` as one move.
+    fn repair(&mut self, rng: &mut Rng, accept: &mut dyn FnMut(i64) -> bool) -> Option<i64> {
+        if self.coverable.is_empty() {
+            return None;
+        }
+        let compiled = self.compiled;
+        let c = self.coverable[rng.below(self.coverable.len())];
+        let cover = &compiled.cover[c];
+        if self.cover_count[c] >= cover.preferred {
+            return None;
+        }
+        let days = self.days;
+        let d = cover.day;
+        let value = cover.shift as u16;
+        // A few draws for a staff member who may take the shift, weekend limit included.
+        let weekend = compiled.weekend_of_day[d];
+        let e = (0..REPAIR_STAFF_DRAWS)
+            .map(|_| rng.below(compiled.staff.len()))
+            .find(|&e| {
+                cover.eligible[e]
+                    && self.cells[e * days + d] != value
+                    && self.may(e, d, value)
+                    && weekend.is_none_or(|k| {
+                        self.weekend_days[e * self.weekends + k] > 0
+                            || self.weekends_worked[e] < compiled.staff[e].max_weekends
+                    })
+            })?;
+        self.with_best_partner(rng, e, d, value, accept)
+    }
+
+    /// A weekend worked on one day only gets its other day worked too, or stops being worked,
+    /// each with the best partner change nearby: the weekend limit makes half-worked weekends
+    /// a waste when weekend cover is short.
+    fn complete_weekend(
+        &mut self,
+        rng: &mut Rng,
+        accept: &mut dyn FnMut(i64) -> bool,
+    ) -> Option<i64> {
+        if self.weekend_starts.is_empty() {
+            return None;
+        }
+        let e = rng.below(self.compiled.staff.len());
+        let saturday = self.weekend_starts[rng.below(self.weekend_starts.len())];
+        let sunday = saturday + 1;
+        let days = self.days;
+        if sunday >= days || self.compiled.weekend_of_day[sunday].is_none() {
+            return None;
+        }
+        let worked = |d: usize| self.cells[e * days + d] != OFF;
+        let (day, value) = match (worked(saturday), worked(sunday)) {
+            (true, false) | (false, true) => {
+                let (on, off) = if worked(saturday) {
+                    (saturday, sunday)
+                } else {
+                    (sunday, saturday)
+                };
+                if rng.below(2) == 0 {
+                    (on, OFF)
+                } else {
+                    (off, self.random_value(rng, e, off))
                 }
-                let c = self.coverable[rng.below(self.coverable.len())];
-                let cover = &self.compiled.cover[c];
-                if self.cover_count[c] >= cover.preferred {
-                    return false;
-                }
-                let e = rng.below(staff);
-                let d = cover.day;
-                let value = cover.shift as u16;
-                if !cover.eligible[e] || self.cells[e * days + d] == value || !self.may(e, d, value)
-                {
-                    return false;
-                }
-                changes.push((e, d, value));
-                if rng.below(2) == 0 && days > 1 {
-                    let distance = 1 + rng.below(MAX_SHIFT_DISTANCE.min(days - 1));
-                    let other = if rng.below(2) == 0 {
-                        d.checked_sub(distance)
+            }
+            _ => return None,
+        };
+        if self.cells[e * days + day] == value || !self.may(e, day, value) {
+            return None;
+        }
+        self.with_best_partner(rng, e, day, value, accept)
+    }
+
+    /// Sets staff `e`'s day `d` to `value` together with the best of no other change or one
+    /// change of theirs within a week (a working day given up when `value` adds work, a day off
+    /// worked otherwise), which keeps their minutes; the best is offered to `accept`.
+    fn with_best_partner(
+        &mut self,
+        rng: &mut Rng,
+        e: usize,
+        d: usize,
+        value: u16,
+        accept: &mut dyn FnMut(i64) -> bool,
+    ) -> Option<i64> {
+        let days = self.days;
+        let adds_work = value != OFF;
+        let first = d.saturating_sub(MAX_SHIFT_DISTANCE);
+        let last = (d + MAX_SHIFT_DISTANCE).min(days - 1);
+        let mut best: Option<(i64, Option<(usize, u16)>)> = None;
+        let mut changes = Vec::with_capacity(2);
+        for other in std::iter::once(None).chain((first..=last).map(Some)) {
+            changes.clear();
+            changes.push((e, d, value));
+            let partner = match other {
+                None => None,
+                Some(o) if o == d => continue,
+                Some(o) => {
+                    let current = self.cells[e * days + o];
+                    let partner_value = if adds_work {
+                        OFF
                     } else {
-                        Some(d + distance).filter(|&o| o < days)
+                        self.random_value(rng, e, o)
                     };
-                    if let Some(other) = other {
-                        if self.cells[e * days + other] != OFF && self.may(e, other, OFF) {
-                            changes.push((e, other, OFF));
-                        }
+                    if (current == OFF) == adds_work
+                        || partner_value == current
+                        || !self.may(e, o, partner_value)
+                    {
+                        continue;
                     }
+                    Some((o, partner_value))
+                }
+            };
+            if let Some((o, partner_value)) = partner {
+                changes.push((e, o, partner_value));
+            }
+            let mut seen = None;
+            self.try_move(&changes, &mut |delta| {
+                seen = Some(delta);
+                false
+            });
+            if let Some(delta) = seen {
+                if best.is_none_or(|(b, _)| delta < b) {
+                    best = Some((delta, partner));
                 }
             }
         }
-        !changes.is_empty()
+        let (_, partner) = best?;
+        changes.clear();
+        changes.push((e, d, value));
+        if let Some((o, partner_value)) = partner {
+            changes.push((e, o, partner_value));
+        }
+        self.try_move(&changes, accept)
     }
 
     fn two_staff(&self, rng: &mut Rng) -> (usize, usize) {
@@ -491,7 +620,7 @@ impl<'a> LocalSearch<'a> {
         start_temperature: f64,
         end_temperature: f64,
         stop: &dyn Fn() -> bool,
-    ) -> (Option<(Vec<Vec<Option<usize>>>, i64)>, AnnealStats) {
+    ) -> (Option<(Roster, i64)>, AnnealStats) {
         let mut stats = AnnealStats::default();
         let start_objective = self.objective;
         let mut best_objective = self.objective;
@@ -510,16 +639,22 @@ impl<'a> LocalSearch<'a> {
                 temperature = start_temperature * ratio.powf(progress);
             }
             stats.moves += 1;
-            if !self.propose(rng, &mut changes) {
-                continue;
-            }
-            let mut accept = |delta: i64| {
-                delta <= 0 || {
-                    let threshold = (-(delta as f64) / temperature).exp();
-                    (rng.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < threshold
-                }
+            // Metropolis: a worsening by `delta` is kept with probability e^(−delta/T), that is
+            // when delta ≤ −T·ln(u) for a uniform u drawn beforehand.
+            let u = ((rng.next() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+            let limit = -temperature * u.ln();
+            let mut accept = |delta: i64| delta <= 0 || (delta as f64) <= limit;
+            let draw = rng.below(REPAIR_ONE_IN);
+            let kept = if draw == 0 {
+                self.repair(rng, &mut accept)
+            } else if draw == 1 {
+                self.complete_weekend(rng, &mut accept)
+            } else if self.propose(rng, &mut changes) {
+                self.try_move(&changes, &mut accept)
+            } else {
+                None
             };
-            let Some(delta) = self.try_move(&changes, &mut accept) else {
+            let Some(delta) = kept else {
                 continue;
             };
             stats.accepted += 1;
@@ -600,6 +735,101 @@ SECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n2,L,1,100,1\n3,N,1,100,1\n7,D,2,100,1\n
                     evaluate_roster(&problem, &compiled, &roster).objective
                 );
                 assert!(objective < start);
+            }
+        }
+    }
+
+    /// A random problem whose all-off roster is feasible (no minimum minutes, no pinned shifts),
+    /// so the annealing can start from it.
+    fn arbitrary_problem() -> impl proptest::strategy::Strategy<Value = crate::model::Problem> {
+        use proptest::prelude::*;
+        let staff_member = (1usize..=3, 2usize..=6, 1usize..=3, 0u32..=3, 1u32..=12);
+        (
+            5usize..=21,
+            prop::collection::vec(staff_member, 1..=5),
+            prop::collection::vec((0usize..21, 0usize..3, 0u32..=3, 0u32..=3), 0..30),
+            prop::collection::vec((0usize..21, 0usize..5, 0usize..3, any::<bool>()), 0..12),
+            0u32..=2,
+        )
+            .prop_map(|(days, staff, cover, requests, fairness)| {
+                let mut text = format!(
+                    "SECTION_HORIZON\n{days}\n\nSECTION_SHIFTS\nE,480,\nL,480,E\nN,600,E|L\n\n\
+                     SECTION_STAFF\n"
+                );
+                for (i, &(min_work, max_work, min_off, weekends, max_shifts)) in
+                    staff.iter().enumerate()
+                {
+                    let max_work = max_work.max(min_work);
+                    text += &format!(
+                        "S{i},E={max_shifts}|L={days}|N={},{},0,{max_work},{min_work},{min_off},{weekends}\n",
+                        i % 3,
+                        480 * (days / 2) + 120 * (i % 2),
+                    );
+                }
+                text += "\nSECTION_DAYS_OFF\n";
+                for i in 0..staff.len() {
+                    text += &format!("S{i},{}\n", (i * 5) % days);
+                }
+                let shift = |s: usize| ["E", "L", "N"][s % 3];
+                let mut on = String::new();
+                let mut off = String::new();
+                for &(day, who, s, is_off) in &requests {
+                    let line = format!(
+                        "S{},{},{},{}\n",
+                        who % staff.len(),
+                        day % days,
+                        shift(s),
+                        1 + who % 3
+                    );
+                    if is_off {
+                        off += &line;
+                    } else {
+                        on += &line;
+                    }
+                }
+                text += &format!(
+                    "\nSECTION_SHIFT_ON_REQUESTS\n{on}\nSECTION_SHIFT_OFF_REQUESTS\n{off}\nSECTION_COVER\n"
+                );
+                for &(day, s, required, over) in &cover {
+                    text += &format!("{},{},{required},100,{over}\n", day % days, shift(s));
+                }
+                let mut problem = curtois::parse(&text).unwrap();
+                problem.fairness = (fairness > 0).then_some(crate::model::Fairness {
+                    weekend_weight: fairness,
+                    night_weight: fairness,
+                });
+                problem
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        #[test]
+        fn every_roster_of_the_annealing_passes_the_checker(
+            problem in arbitrary_problem(),
+            seed in 0u64..1000,
+        ) {
+            let compiled = Compiled::new(&problem).unwrap();
+            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+            proptest::prop_assume!(check(&problem, &compiled.plan_of(&problem, &empty)).is_empty());
+            let mut search = LocalSearch::new(&compiled, &empty).unwrap();
+            let mut rng = Rng(seed);
+            for _ in 0..5 {
+                let (best, _) = search.anneal(&mut rng, 3_000, 20.0, 0.5, &|| false);
+                let held = search.roster();
+                proptest::prop_assert_eq!(check(&problem, &compiled.plan_of(&problem, &held)), vec![]);
+                proptest::prop_assert_eq!(
+                    search.objective(),
+                    evaluate_roster(&problem, &compiled, &held).objective
+                );
+                if let Some((roster, objective)) = best {
+                    proptest::prop_assert_eq!(check(&problem, &compiled.plan_of(&problem, &roster)), vec![]);
+                    proptest::prop_assert_eq!(
+                        objective,
+                        evaluate_roster(&problem, &compiled, &roster).objective
+                    );
+                }
             }
         }
     }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{evaluate_roster, Evaluation, PenaltyKind, Uncovered};
+use crate::check::{check, evaluate_roster, Evaluation, PenaltyKind, Uncovered, Violation};
+use crate::greedy;
 use crate::local::LocalSearch;
 use crate::milp::{self, Limits, Neighbourhood};
 use crate::model::{Compiled, Plan, Problem, ProblemError};
@@ -139,13 +140,16 @@ pub struct Report {
     pub penalty_by_staff: Vec<(String, i64)>,
     /// Demand below its required head count, with the reason.
     pub uncovered: Vec<Uncovered>,
-    /// Neighbourhood solves performed and how many improved the roster.
+    /// Annealing runs and neighbourhood solves performed, and how many improved the roster.
     pub iterations: u64,
     pub improvements: u64,
     /// Staff members whose constructed schedule only satisfies their hard rules, because the
     /// construction's share of the time ran out before a better one was found.
     #[serde(default)]
     pub construction_fallbacks: u64,
+    /// Moves tried by the annealing, over all workers.
+    #[serde(default)]
+    pub annealing_moves: u64,
     /// Where the time went, phase by phase.
     pub phases: Vec<Phase>,
 }
@@ -200,6 +204,8 @@ const FIRST_LOOK_NODES: i32 = 500;
 const THOROUGH_CONSTRUCTION_MAX_CELLS: usize = 1_200;
 /// Length of the stretches in which long schedules are constructed.
 const CONSTRUCTION_STRETCH: usize = 28;
+/// Horizons longer than this start from hard-rules-only schedules (see `hard_rules_only_roster`).
+const QUICK_START_MIN_DAYS: usize = 2 * CONSTRUCTION_STRETCH;
 /// Share of the time limit for the construction's full-objective solves; staff members left when
 /// it is spent get a schedule that only satisfies their own hard rules.
 const CONSTRUCTION_SHARE: f64 = 0.6;
@@ -210,8 +216,12 @@ const MIN_CONSTRUCTION_SOLVE: f64 = 0.05;
 /// Least time limit of the fall-back solve (a roster needs every staff member's schedule).
 const FALLBACK_MIN_SECONDS: f64 = 10.0;
 
-/// Models above this many shift variables get only their LP relaxation solved for the bound.
-const FULL_MIP_MAX_COLUMNS: usize = 60_000;
+/// Models above this many shift variables get no full-model solve at all: in a minute HiGHS
+/// finds neither a better roster nor a bound on them (Instances 12, 20 and 22 reported 0).
+const FULL_MODEL_MAX_COLUMNS: usize = 20_000;
+/// Share of the time limit the search may use when no bound phase follows it; the rest is the
+/// margin for finishing (evaluation, the plan) within the limit.
+const SEARCH_SHARE_WITHOUT_BOUND: f64 = 0.98;
 
 struct Search<'a> {
     problem: &'a Problem,
@@ -224,6 +234,7 @@ struct Search<'a> {
     bound: f64,
     iterations: u64,
     improvements: u64,
+    moves: u64,
     construction_fallbacks: u64,
     phases: Vec<Phase>,
     phase_started: Instant,
@@ -272,6 +283,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         bound: 0.0,
         iterations: 0,
         improvements: 0,
+        moves: 0,
         construction_fallbacks: 0,
         phases: Vec::new(),
         phase_started: started,
@@ -279,19 +291,26 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     search.report_progress("construction");
     search.construct()?;
     search.end_phase("construction");
-    // A short look at the full model first solves small instances outright; the neighbourhood
-    // search then takes most of the time; the full model, warm-started from its roster, gets the
-    // rest to tighten the bound (and sometimes to improve the roster).
+    // A short look at the full model first solves small instances outright and gives a bound;
+    // the search (annealing interleaved with HiGHS neighbourhoods) then takes most of the time;
+    // the full model, warm-started from its roster, gets the rest to tighten the bound. Models too
+    // large for the full model to prove anything in that time skip both and search to the end.
     let total = options.time_limit.as_secs_f64();
-    if !search.full_model_too_large() && !search.cancelled() {
+    let full_model_looks = !search.full_model_too_large();
+    if full_model_looks && !search.cancelled() {
         search.full_model(0.08 * total, false, true)?;
         search.end_phase("full model (first look)");
     }
     if !search.bound_reached() && !search.cancelled() {
-        let lns_end = started + Duration::from_secs_f64(0.9 * total);
-        search.large_neighbourhood_search(lns_end)?;
-        search.end_phase("neighbourhood search");
-        if !search.bound_reached() && !search.cancelled() {
+        let search_share = if full_model_looks {
+            0.9
+        } else {
+            SEARCH_SHARE_WITHOUT_BOUND
+        };
+        let search_end = started + Duration::from_secs_f64(search_share * total);
+        search.large_neighbourhood_search(search_end)?;
+        search.end_phase("search");
+        if full_model_looks && !search.bound_reached() && !search.cancelled() {
             // Without a bound from the first look, the LP relaxation gives one more surely.
             let relaxation = !search.bound.is_finite() || search.bound <= 0.0;
             search.full_model(search.remaining().min(0.25 * total), relaxation, false)?;
@@ -352,15 +371,6 @@ impl Search<'_> {
     }
 
     fn end_phase(&mut self, name: &str) {
-        if std::env::var("TEND_DEBUG").is_ok() {
-            eprintln!(
-                "phase {name} ends {:.1}s objective {} fallbacks {} iterations {}",
-                self.started.elapsed().as_secs_f64(),
-                self.best_objective,
-                self.construction_fallbacks,
-                self.iterations
-            );
-        }
         self.report_progress(name);
         let now = Instant::now();
         self.phases.push(Phase {
@@ -395,10 +405,14 @@ impl Search<'_> {
                     .collect()
             })
             .collect();
+        if compiled.days > QUICK_START_MIN_DAYS && !compiled.staff.is_empty() {
+            roster = self.hard_rules_only_roster(roster)?;
+            self.best_objective = self.objective(&roster);
+            self.best = roster;
+            return Ok(());
+        }
         let construction_end = self.started
-            + Duration::from_secs_f64(
-                env_f64("TEND_CONS", CONSTRUCTION_SHARE) * self.options.time_limit.as_secs_f64(),
-            );
+            + Duration::from_secs_f64(CONSTRUCTION_SHARE * self.options.time_limit.as_secs_f64());
         let staff_count = compiled.staff.len();
         for e in 0..staff_count {
             // Each staff member may take a few times their even share of the construction time
@@ -419,6 +433,110 @@ impl Search<'_> {
         Ok(())
     }
 
+    /// Every staff member's schedule from their hard rules alone, blind to cover and requests,
+    /// solved on all threads (each schedule is independent of the others). The quick start of
+    /// long horizons, where the annealing repairs cover far sooner than the construction with its
+    /// objective gets through the staff.
+    fn hard_rules_only_roster(
+        &mut self,
+        mut roster: Vec<Vec<Option<usize>>>,
+    ) -> Result<Vec<Vec<Option<usize>>>, SolveError> {
+        let compiled = self.compiled;
+        let staff_count = compiled.staff.len();
+        // The greedy pass first; whoever it cannot schedule, or whose schedule the checker
+        // rejects, gets the one-staff model.
+        let mut missing = Vec::new();
+        for (e, row) in roster.iter_mut().enumerate() {
+            match greedy::schedule(compiled, e) {
+                Some(scheduled) => *row = scheduled,
+                None => missing.push(e),
+            }
+        }
+        let plan = compiled.plan_of(self.problem, &roster);
+        for violation in check(self.problem, &plan) {
+            if let Some(e) = violation_staff(&violation)
+                .and_then(|id| self.problem.staff.iter().position(|s| s.id == id))
+            {
+                if !missing.contains(&e) {
+                    missing.push(e);
+                }
+            }
+        }
+        missing.sort_unstable();
+        for &e in &missing {
+            roster[e] = (0..compiled.days)
+                .map(|d| compiled.staff[e].pinned.get(&d).copied().flatten())
+                .collect();
+        }
+        let workers = (self.options.threads.max(1) as usize).min(missing.len().max(1));
+        let this = &*self;
+        let base = &roster;
+        let missing_ref = &missing;
+        type Rows = Vec<(usize, Vec<Option<usize>>)>;
+        let rows: Vec<Result<Rows, SolveError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    scope.spawn(move || {
+                        missing_ref
+                            .iter()
+                            .skip(w)
+                            .step_by(workers)
+                            .map(|&e| Ok((e, this.hard_rules_only_schedule(e, base, 1)?)))
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(SolveError::Solver {
+                            message: "a construction worker panicked".to_owned(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        for result in rows {
+            for (e, row) in result? {
+                roster[e] = row;
+            }
+        }
+        self.construction_fallbacks += staff_count as u64;
+        Ok(roster)
+    }
+
+    /// Any schedule of staff member `e` that satisfies their hard rules (a one-staff model with a
+    /// zero objective), with `threads` HiGHS threads.
+    fn hard_rules_only_schedule(
+        &self,
+        e: usize,
+        roster: &[Vec<Option<usize>>],
+        threads: u32,
+    ) -> Result<Vec<Option<usize>>, SolveError> {
+        let hood = Neighbourhood {
+            staff: vec![e],
+            first_day: 0,
+            end_day: self.compiled.days,
+            visible_days: None,
+        };
+        // Finding a schedule is quick, and without one there is no roster at all: this solve
+        // gets at least as long as the construction ever gave one staff member.
+        let limits = Limits {
+            solution_limit: Some(1),
+            threads,
+            ..self.limits(self.remaining().max(FALLBACK_MIN_SECONDS), None)
+        };
+        milp::build_feasibility(self.compiled, roster, &hood)
+            .solve(roster, &limits)
+            .map_err(|message| SolveError::Solver { message })?
+            .roster
+            .map(|mut solved| std::mem::take(&mut solved[e]))
+            .ok_or_else(|| SolveError::NoScheduleFor {
+                staff: self.problem.staff[e].id.clone(),
+            })
+    }
+
     /// One staff member's schedule within `budget` seconds: a stretch of days at a time on long
     /// horizons (each stretch sees the days before it and pro-rated limits), or in one piece when
     /// a stretch fails. When the budget runs out first, any schedule that satisfies their hard
@@ -436,28 +554,9 @@ impl Search<'_> {
             }
         }
         self.construction_fallbacks += 1;
-        let hood = Neighbourhood {
-            staff: vec![e],
-            first_day: 0,
-            end_day: self.compiled.days,
-            visible_days: None,
-        };
-        // Finding a schedule is quick, and without one there is no roster at all: this solve
-        // gets at least as long as the construction ever gave one staff member.
-        let limits = self.limits(self.remaining().max(FALLBACK_MIN_SECONDS), None);
-        milp::build_feasibility(self.compiled, &roster, &hood)
-            .solve(
-                &roster,
-                &Limits {
-                    solution_limit: Some(1),
-                    ..limits
-                },
-            )
-            .map_err(|message| SolveError::Solver { message })?
-            .roster
-            .ok_or_else(|| SolveError::NoScheduleFor {
-                staff: self.problem.staff[e].id.clone(),
-            })
+        let mut roster = roster;
+        roster[e] = self.hard_rules_only_schedule(e, &roster, self.options.threads)?;
+        Ok(roster)
     }
 
     /// The construction proper, each HiGHS solve limited to the time left before `deadline`;
@@ -544,12 +643,10 @@ impl Search<'_> {
         solve(&hood, roster)
     }
 
-    /// Solves the full model, warm-started from the incumbent, for a share of the time: small
-    /// instances are solved to optimality here, larger ones get their bound.
-    /// Whether the full model only gets its LP relaxation solved (for a bound).
+    /// Whether the full model is too large to be worth a solve.
     fn full_model_too_large(&self) -> bool {
         let columns = self.compiled.staff.len() * self.compiled.days * self.compiled.shifts;
-        columns > FULL_MIP_MAX_COLUMNS
+        columns > FULL_MODEL_MAX_COLUMNS
     }
 
     /// `first_look`: node-limited, and its roster is kept; otherwise only the bound is kept, since
@@ -561,7 +658,6 @@ impl Search<'_> {
         first_look: bool,
     ) -> Result<(), SolveError> {
         let hood = Neighbourhood::everything(self.compiled);
-        let relaxation = relaxation || self.full_model_too_large();
         let nodes = first_look.then_some(FIRST_LOOK_NODES);
         let limits = self.limits(seconds.min(self.remaining()), nodes);
         let built = milp::build(self.compiled, &self.best, &hood, relaxation);
@@ -577,10 +673,10 @@ impl Search<'_> {
         Ok(())
     }
 
-    /// Large neighbourhood search with `threads` workers. Workers search independently from the
-    /// same roster for a fixed number of neighbourhoods (an epoch), then all continue from the best
-    /// roster of the epoch. Epochs end by count, not by time, so the result does not depend on
-    /// thread timing.
+    /// The search with `threads` workers. In each epoch every worker anneals the same roster for a
+    /// fixed number of moves and then re-solves a fixed number of neighbourhoods with HiGHS; then
+    /// all continue from the best roster of the epoch. Epochs end by count, not by time, so the
+    /// result does not depend on thread timing.
     fn large_neighbourhood_search(&mut self, until: Instant) -> Result<(), SolveError> {
         let compiled = self.compiled;
         if compiled.staff.is_empty() || compiled.days == 0 {
@@ -592,12 +688,15 @@ impl Search<'_> {
             .collect();
         let mut current = self.best.clone();
         let mut current_objective = self.best_objective;
+        let anneal_moves = anneal_moves(compiled);
         while Instant::now() < until && !self.bound_reached() && !self.cancelled() {
-            let epoch = match self.options.iteration_limit {
-                Some(limit) if self.iterations >= limit => break,
-                Some(limit) => EPOCH.min((limit - self.iterations).div_ceil(workers as u64)),
-                None => env_f64("TEND_LNS", EPOCH as f64) as u64,
-            };
+            if self
+                .options
+                .iteration_limit
+                .is_some_and(|limit| self.iterations >= limit)
+            {
+                break;
+            }
             let context = WorkerContext {
                 problem: self.problem,
                 compiled,
@@ -605,8 +704,8 @@ impl Search<'_> {
                 until,
                 start: &current,
                 start_objective: current_objective,
-                iterations: epoch,
-                anneal_moves: anneal_moves(compiled),
+                neighbourhoods: NEIGHBOURHOODS_PER_EPOCH,
+                anneal_moves,
             };
             let results: Vec<Result<EpochResult, SolveError>> = if workers == 1 {
                 vec![states[0].run(&context)]
@@ -636,6 +735,7 @@ impl Search<'_> {
                 let result = result?;
                 self.iterations += result.iterations;
                 self.improvements += result.improvements;
+                self.moves += result.moves;
                 if chosen
                     .as_ref()
                     .is_none_or(|c| result.objective < c.objective)
@@ -650,7 +750,7 @@ impl Search<'_> {
                     if current_objective < self.best_objective {
                         self.best_objective = current_objective;
                         self.best = current.clone();
-                        self.report_progress("neighbourhood search");
+                        self.report_progress("search");
                     }
                 }
             }
@@ -686,29 +786,32 @@ impl Search<'_> {
                 iterations: self.iterations,
                 improvements: self.improvements,
                 construction_fallbacks: self.construction_fallbacks,
+                annealing_moves: self.moves,
                 phases: self.phases,
             },
         }
     }
 }
 
-/// Neighbourhood solves per worker between synchronisations.
-const EPOCH: u64 = 6;
+/// HiGHS neighbourhood solves per worker and epoch, after its annealing. The annealing is far
+/// quicker per improvement (Instances 8 and 14, 30 s: 3 solves per epoch gave 1393 and 1513, none
+/// 1380 and 1439), but it cannot make the larger rearrangements a neighbourhood solve makes.
+const NEIGHBOURHOODS_PER_EPOCH: u64 = 1;
 
-fn env_f64(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+/// Annealing moves per worker and epoch: about 20 000 per (staff, day) cell, within bounds (at
+/// 3–5 million moves a second, an epoch takes 0.1–5 s).
+const ANNEAL_MOVES_PER_CELL: u64 = 20_000;
+const MIN_ANNEAL_MOVES: u64 = 200_000;
+const MAX_ANNEAL_MOVES: u64 = 20_000_000;
+
+/// Temperatures of each epoch's annealing, in penalty units: a move that costs 100 (one missing
+/// staff member in the benchmark's weights) is taken with probability e^-5 at the start.
+const START_TEMPERATURE: f64 = 20.0;
+const END_TEMPERATURE: f64 = 0.5;
 
 fn anneal_moves(compiled: &Compiled) -> u64 {
-    let cells = (compiled.staff.len() * compiled.days) as f64;
-    (env_f64("TEND_SA_PER_CELL", 100.0) * cells).max(env_f64("TEND_SA_MIN", 200_000.0)) as u64
-}
-
-fn temperatures() -> (f64, f64) {
-    (env_f64("TEND_T0", 5.0), env_f64("TEND_T1", 0.2))
+    let cells = (compiled.staff.len() * compiled.days) as u64;
+    (cells * ANNEAL_MOVES_PER_CELL).clamp(MIN_ANNEAL_MOVES, MAX_ANNEAL_MOVES)
 }
 
 /// Free (staff, day) cells of a first neighbourhood; each kind then adapts its own size.
@@ -724,7 +827,8 @@ struct WorkerContext<'a> {
     until: Instant,
     start: &'a [Vec<Option<usize>>],
     start_objective: i64,
-    iterations: u64,
+    /// HiGHS neighbourhood solves after the annealing.
+    neighbourhoods: u64,
     anneal_moves: u64,
 }
 
@@ -733,6 +837,7 @@ struct EpochResult {
     objective: i64,
     iterations: u64,
     improvements: u64,
+    moves: u64,
 }
 
 /// One search worker: its random stream and its neighbourhood sizes, kept across epochs.
@@ -767,47 +872,40 @@ impl Worker {
                 .as_ref()
                 .is_some_and(CancelFlag::is_cancelled)
         };
-        if context.anneal_moves > 0 {
-            if let Some(mut local) = LocalSearch::new(compiled, &current) {
-                let stop = || Instant::now() >= context.until || cancelled();
-                let (t0, t1) = temperatures();
-                let t = Instant::now();
-                let before = local.objective();
-                let (best, stats) =
-                    local.anneal(&mut self.rng, context.anneal_moves, t0, t1, &stop);
-                if std::env::var("TEND_DEBUG").is_ok() {
-                    eprintln!(
-                        "anneal {before} -> {:?} in {:.2}s {stats:?}",
-                        best.as_ref().map(|b| b.1),
-                        t.elapsed().as_secs_f64()
-                    );
-                }
-                if let Some((roster, _)) = best {
-                    let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
-                    if candidate < objective {
-                        improvements += 1;
-                        objective = candidate;
-                        current = roster;
-                    }
+        let mut moves = 0;
+        if let Some(mut local) = LocalSearch::new(compiled, &current) {
+            let stop = || Instant::now() >= context.until || cancelled();
+            let (best, stats) = local.anneal(
+                &mut self.rng,
+                context.anneal_moves,
+                START_TEMPERATURE,
+                END_TEMPERATURE,
+                &stop,
+            );
+            iterations += 1;
+            moves = stats.moves;
+            if let Some((roster, _)) = best {
+                // The checker's evaluation decides, as for every other roster.
+                let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
+                if candidate < objective {
+                    improvements += 1;
+                    objective = candidate;
+                    current = roster;
                 }
             }
         }
-        while iterations < context.iterations {
+        let mut solves = 0;
+        while solves < context.neighbourhoods {
             let remaining = context
                 .until
                 .saturating_duration_since(Instant::now())
                 .as_secs_f64();
-            if remaining <= 0.01
-                || context
-                    .options
-                    .cancel
-                    .as_ref()
-                    .is_some_and(CancelFlag::is_cancelled)
-            {
+            if remaining <= 0.01 || cancelled() {
                 break;
             }
             let kind = self.pick_kind();
-            let hood = self.pick(compiled, kind);
+            let short_days = short_days(context.problem, compiled, &current);
+            let hood = self.pick(compiled, kind, &short_days);
             let limits = Limits {
                 time_limit: remaining.min(SUB_TIME_LIMIT),
                 node_limit: Some(SUB_NODE_LIMIT),
@@ -820,6 +918,7 @@ impl Worker {
                 .solve(&current, &limits)
                 .map_err(|message| SolveError::Solver { message })?;
             iterations += 1;
+            solves += 1;
             let target = &mut self.targets[kind];
             *target = if outcome.finished {
                 (*target * 1.1).min(all_cells)
@@ -843,6 +942,7 @@ impl Worker {
             objective,
             iterations,
             improvements,
+            moves,
         })
     }
 
@@ -858,7 +958,10 @@ impl Worker {
     /// The next neighbourhood of the given kind, of about the kind's target size in free cells:
     /// a few staff over a long stretch of days, everyone over a window of days, or half the staff
     /// over a window.
-    fn pick(&mut self, compiled: &Compiled, kind: usize) -> Neighbourhood {
+    ///
+    /// Half the windows are placed over a day whose cover is below what is required, if any:
+    /// what the annealing cannot repair there needs several staff re-planned at once.
+    fn pick(&mut self, compiled: &Compiled, kind: usize, short_days: &[usize]) -> Neighbourhood {
         let staff_count = compiled.staff.len();
         let days = compiled.days;
         let target = self.targets[kind];
@@ -879,7 +982,14 @@ impl Worker {
                 (k, length)
             }
         };
-        let first_day = self.rng.below(days - length + 1);
+        let first_day = if kind != 0 && !short_days.is_empty() && self.rng.below(2) == 0 {
+            let day = short_days[self.rng.below(short_days.len())];
+            let earliest = (day + 1).saturating_sub(length);
+            let latest = day.min(days - length);
+            earliest + self.rng.below(latest - earliest + 1)
+        } else {
+            self.rng.below(days - length + 1)
+        };
         let mut staff: Vec<usize> = (0..staff_count).collect();
         // Partial Fisher–Yates: the first `staff_wanted` entries are a uniform sample.
         for i in 0..staff_wanted {
@@ -895,6 +1005,37 @@ impl Worker {
             visible_days: None,
         }
     }
+}
+
+/// The staff member a violation is about, if any.
+fn violation_staff(violation: &Violation) -> Option<&str> {
+    match violation {
+        Violation::InvalidProblem { .. } | Violation::UnknownShiftType { .. } => None,
+        Violation::UnknownStaff { staff }
+        | Violation::DayOutOfRange { staff, .. }
+        | Violation::DoubleBooked { staff, .. }
+        | Violation::NotAllowed { staff, .. }
+        | Violation::PinnedNotKept { staff, .. }
+        | Violation::ForbiddenSuccession { staff, .. }
+        | Violation::ShiftTypeLimit { staff, .. }
+        | Violation::MinutesBelowMinimum { staff, .. }
+        | Violation::MinutesAboveMaximum { staff, .. }
+        | Violation::WorkRunTooLong { staff, .. }
+        | Violation::WorkRunTooShort { staff, .. }
+        | Violation::DaysOffRunTooShort { staff, .. }
+        | Violation::TooManyWeekends { staff, .. } => Some(staff),
+    }
+}
+
+/// Days with some cover below its required level, in order.
+fn short_days(problem: &Problem, compiled: &Compiled, roster: &[Vec<Option<usize>>]) -> Vec<usize> {
+    let mut days: Vec<usize> = evaluate_roster(problem, compiled, roster)
+        .uncovered
+        .iter()
+        .map(|u| u.day)
+        .collect();
+    days.dedup();
+    days
 }
 
 /// HiGHS limits of one neighbourhood solve: the node limit is the deterministic one; the time
