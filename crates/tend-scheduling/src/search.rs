@@ -219,6 +219,9 @@ const FALLBACK_MIN_SECONDS: f64 = 10.0;
 /// Models above this many shift variables get no full-model solve at all: in a minute HiGHS
 /// finds neither a better roster nor a bound on them (Instances 12, 20 and 22 reported 0).
 const FULL_MODEL_MAX_COLUMNS: usize = 20_000;
+/// Share of the time limit the search may use when the bound phase follows it (which gets the
+/// rest): the bound is only reported, the roster is what counts.
+const SEARCH_SHARE_WITH_BOUND: f64 = 0.95;
 /// Share of the time limit the search may use when no bound phase follows it; the rest is the
 /// margin for finishing (evaluation, the plan) within the limit.
 const SEARCH_SHARE_WITHOUT_BOUND: f64 = 0.98;
@@ -303,7 +306,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     }
     if !search.bound_reached() && !search.cancelled() {
         let search_share = if full_model_looks {
-            0.9
+            SEARCH_SHARE_WITH_BOUND
         } else {
             SEARCH_SHARE_WITHOUT_BOUND
         };
@@ -689,6 +692,11 @@ impl Search<'_> {
         let mut current = self.best.clone();
         let mut current_objective = self.best_objective;
         let anneal_moves = anneal_moves(compiled);
+        let neighbourhoods = if self.full_model_too_large() {
+            NEIGHBOURHOODS_PER_EPOCH_LARGE
+        } else {
+            NEIGHBOURHOODS_PER_EPOCH
+        };
         while Instant::now() < until && !self.bound_reached() && !self.cancelled() {
             if self
                 .options
@@ -704,7 +712,7 @@ impl Search<'_> {
                 until,
                 start: &current,
                 start_objective: current_objective,
-                neighbourhoods: NEIGHBOURHOODS_PER_EPOCH,
+                neighbourhoods,
                 anneal_moves,
             };
             let results: Vec<Result<EpochResult, SolveError>> = if workers == 1 {
@@ -793,20 +801,28 @@ impl Search<'_> {
     }
 }
 
-/// HiGHS neighbourhood solves per worker and epoch, after its annealing. The annealing is far
-/// quicker per improvement (Instances 8 and 14, 30 s: 3 solves per epoch gave 1393 and 1513, none
-/// 1380 and 1439), but it cannot make the larger rearrangements a neighbourhood solve makes.
-const NEIGHBOURHOODS_PER_EPOCH: u64 = 1;
+/// HiGHS neighbourhood solves per worker and epoch, after its annealing: the annealing is far
+/// quicker per improvement (Instances 8 and 14, 30 s: 3 solves per epoch and an annealing that
+/// was 4 s per epoch gave 1393 and 1513, annealing alone 1380 and 1439), but it cannot make the
+/// larger rearrangements a neighbourhood solve makes (Instance 16, 60 s: 1 solve per epoch 3656,
+/// 3 solves 3649 and 3645). On models too large for the full-model phases a neighbourhood solve
+/// takes seconds (Instance 20: 4 per epoch 8541, 1 per epoch 6329).
+const NEIGHBOURHOODS_PER_EPOCH: u64 = 3;
+const NEIGHBOURHOODS_PER_EPOCH_LARGE: u64 = 1;
 
 /// Annealing moves per worker and epoch: about 20 000 per (staff, day) cell, within bounds (at
 /// 3–5 million moves a second, an epoch takes 0.1–5 s).
 const ANNEAL_MOVES_PER_CELL: u64 = 20_000;
 const MIN_ANNEAL_MOVES: u64 = 200_000;
 const MAX_ANNEAL_MOVES: u64 = 20_000_000;
+/// An annealing that keeps finding nothing shrinks to 1/16 of its moves.
+const MAX_ANNEAL_HALVINGS: u32 = 4;
 
 /// Temperatures of each epoch's annealing, in penalty units: a move that costs 100 (one missing
-/// staff member in the benchmark's weights) is taken with probability e^-5 at the start.
-const START_TEMPERATURE: f64 = 20.0;
+/// staff member in the benchmark's weights) is taken with probability e^-5/3 at the start
+/// (60 s, 2 threads, start 60 against 20: Instance 16 3656 against 3753, 22 36 956 against
+/// 37 320–38 480; a start of 4 gave 53 066 on 22).
+const START_TEMPERATURE: f64 = 60.0;
 const END_TEMPERATURE: f64 = 0.5;
 
 fn anneal_moves(compiled: &Compiled) -> u64 {
@@ -845,6 +861,10 @@ struct Worker {
     rng: Rng,
     /// Target count of free (staff, day) cells per kind of neighbourhood.
     targets: [f64; KINDS],
+    /// The annealing makes `anneal_moves >> anneal_halvings` moves: halved after an epoch in
+    /// which it found nothing better, doubled back after one in which it did, so that the
+    /// neighbourhood solves get the time where they are the better search.
+    anneal_halvings: u32,
 }
 
 impl Worker {
@@ -854,6 +874,7 @@ impl Worker {
         Worker {
             rng: Rng(seed ^ 0x005E_ED0F_7E4D ^ (index as u64).wrapping_mul(0x9E37_79B9)),
             targets: [start; KINDS],
+            anneal_halvings: 0,
         }
     }
 
@@ -877,22 +898,29 @@ impl Worker {
             let stop = || Instant::now() >= context.until || cancelled();
             let (best, stats) = local.anneal(
                 &mut self.rng,
-                context.anneal_moves,
+                context.anneal_moves >> self.anneal_halvings,
                 START_TEMPERATURE,
                 END_TEMPERATURE,
                 &stop,
             );
             iterations += 1;
             moves = stats.moves;
+            let mut improved = false;
             if let Some((roster, _)) = best {
                 // The checker's evaluation decides, as for every other roster.
                 let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
                 if candidate < objective {
                     improvements += 1;
+                    improved = true;
                     objective = candidate;
                     current = roster;
                 }
             }
+            self.anneal_halvings = if improved {
+                self.anneal_halvings.saturating_sub(1)
+            } else {
+                (self.anneal_halvings + 1).min(MAX_ANNEAL_HALVINGS)
+            };
         }
         let mut solves = 0;
         while solves < context.neighbourhoods {
