@@ -376,6 +376,30 @@ pub(super) fn site_blocked(
         .load(connection)?)
 }
 
+/// The audit event of a catalogue entry taken out of use (`<entity>.deactivated`).
+fn audit_retired(
+    connection: &mut AnyConnection,
+    actor: &Actor,
+    site_id: SiteId,
+    entity: &str,
+    id: impl ToString,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    audit::append(
+        connection,
+        AuditRecord::success(
+            Some(actor.user_id),
+            Some(site_id),
+            &format!("{entity}.deactivated"),
+            entity,
+            id,
+            serde_json::json!({ "active": { "before": true, "after": false } }),
+        ),
+        now,
+    )?;
+    Ok(())
+}
+
 /// Whose time a block takes, and how its audit event is named.
 struct Owner {
     site_id: SiteId,
@@ -787,19 +811,7 @@ impl Store {
             diesel::update(services::table.find(id.to_string()))
                 .set(services::deactivated_at.eq(Some(to_db_time(now))))
                 .execute(connection)?;
-            audit::append(
-                connection,
-                AuditRecord::success(
-                    Some(actor.user_id),
-                    Some(service.site_id()),
-                    "service.deactivated",
-                    "service",
-                    id,
-                    serde_json::json!({ "active": { "before": true, "after": false } }),
-                ),
-                now,
-            )?;
-            Ok(())
+            audit_retired(connection, actor, service.site_id(), "service", id, now)
         })
     }
 
@@ -817,19 +829,7 @@ impl Store {
             diesel::update(resources::table.find(id.to_string()))
                 .set(resources::deactivated_at.eq(Some(to_db_time(now))))
                 .execute(connection)?;
-            audit::append(
-                connection,
-                AuditRecord::success(
-                    Some(actor.user_id),
-                    Some(resource.site_id),
-                    "resource.deactivated",
-                    "resource",
-                    id,
-                    serde_json::json!({ "active": { "before": true, "after": false } }),
-                ),
-                now,
-            )?;
-            Ok(())
+            audit_retired(connection, actor, resource.site_id, "resource", id, now)
         })
     }
 
