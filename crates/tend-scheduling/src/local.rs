@@ -374,7 +374,7 @@ impl<'a> LocalSearch<'a> {
         changes.clear();
         let staff = self.compiled.staff.len();
         let days = self.days;
-        match rng.below(8) {
+        match rng.below(10) {
             // One cell to another shift or off.
             0 | 1 => {
                 let e = rng.below(staff);
@@ -448,9 +448,61 @@ impl<'a> LocalSearch<'a> {
                 changes.push((e, d, w));
                 changes.push((e, other, v));
             }
+            // One staff member's run of work (all of it, up to a day, or from a day on) to one
+            // shift type: forbidden successions make single-cell type changes fail inside runs.
+            8 | 9 => {
+                let e = rng.below(staff);
+                let d = rng.below(days);
+                if self.cells[e * days + d] == OFF {
+                    return false;
+                }
+                let value = self.random_value(rng, e, d);
+                if value == OFF {
+                    return false;
+                }
+                self.retype(e, d, value, rng.below(3), changes);
+            }
             _ => return false,
         }
         !changes.is_empty()
+    }
+
+    /// The cells that set staff `e`'s run of work through day `d` to `value`: the whole run
+    /// (`part` 0), its days up to `d` (1) or from `d` on (2). Nothing when a day of it may not
+    /// take `value`.
+    fn retype(
+        &self,
+        e: usize,
+        d: usize,
+        value: u16,
+        part: usize,
+        changes: &mut Vec<(usize, usize, u16)>,
+    ) {
+        let days = self.days;
+        let row = &self.cells[e * days..(e + 1) * days];
+        let mut first = d;
+        let mut last = d;
+        if part != 2 {
+            while first > 0 && row[first - 1] != OFF && d - first < MAX_BLOCK {
+                first -= 1;
+            }
+        }
+        if part != 1 {
+            while last + 1 < days && row[last + 1] != OFF && last - d < MAX_BLOCK {
+                last += 1;
+            }
+        }
+        changes.clear();
+        for (day, &current) in row.iter().enumerate().take(last + 1).skip(first) {
+            if current == value {
+                continue;
+            }
+            if !self.may(e, day, value) {
+                changes.clear();
+                return;
+            }
+            changes.push((e, day, value));
+        }
     }
 
     /// Cover below its preferred level gets a random eligible staff member (moved from another
@@ -482,6 +534,31 @@ impl<'a> LocalSearch<'a> {
                             || self.weekends_worked[e] < compiled.staff[e].max_weekends
                     })
             })?;
+        if self.cells[e * days + d] != OFF {
+            // Already at work that day on another shift: the run around it changes type too.
+            let mut best: Option<(i64, usize)> = None;
+            let mut changes = Vec::with_capacity(2 * MAX_BLOCK);
+            for part in 0..3 {
+                self.retype(e, d, value, part, &mut changes);
+                if changes.is_empty() {
+                    continue;
+                }
+                let mut seen = None;
+                self.try_move(&changes, &mut |delta| {
+                    seen = Some(delta);
+                    false
+                });
+                if let Some(delta) = seen {
+                    if best.is_none_or(|(b, _)| delta < b) {
+                        best = Some((delta, part));
+                    }
+                }
+            }
+            if let Some((_, part)) = best {
+                self.retype(e, d, value, part, &mut changes);
+                return self.try_move(&changes, accept);
+            }
+        }
         self.with_best_partner(rng, e, d, value, accept)
     }
 

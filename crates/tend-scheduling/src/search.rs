@@ -833,8 +833,12 @@ fn anneal_moves(compiled: &Compiled) -> u64 {
 /// Free (staff, day) cells of a first neighbourhood; each kind then adapts its own size.
 const INITIAL_TARGET_CELLS: f64 = 150.0;
 
-/// The three kinds of neighbourhood.
-const KINDS: usize = 3;
+/// The kinds of neighbourhood: a few staff over a long stretch, everyone over a window, half the
+/// staff over a window, one staff member who could fill a short slot over (most of) the horizon.
+const KINDS: usize = 4;
+
+/// Longest stretch of the one-staff neighbourhood.
+const ONE_STAFF_MAX_DAYS: usize = 84;
 
 struct WorkerContext<'a> {
     problem: &'a Problem,
@@ -933,7 +937,11 @@ impl Worker {
             }
             let kind = self.pick_kind();
             let short_days = short_days(context.problem, compiled, &current);
-            let hood = self.pick(compiled, kind, &short_days);
+            let hood = if kind == 3 {
+                self.pick_one_staff(compiled, &current)
+            } else {
+                self.pick(compiled, kind, &short_days)
+            };
             let limits = Limits {
                 time_limit: remaining.min(SUB_TIME_LIMIT),
                 node_limit: Some(SUB_NODE_LIMIT),
@@ -975,11 +983,66 @@ impl Worker {
     }
 
     fn pick_kind(&mut self) -> usize {
-        // 35% a few staff over a long stretch, 40% everyone over a window, 25% half the staff.
+        // 25% a few staff over a long stretch, 30% everyone over a window, 20% half the staff,
+        // 25% one staff member who could fill a short slot.
         match self.rng.below(20) {
-            0..7 => 0,
-            7..15 => 1,
-            _ => 2,
+            0..5 => 0,
+            5..11 => 1,
+            11..15 => 2,
+            _ => 3,
+        }
+    }
+
+    /// One staff member over the whole horizon (or a stretch of it around a short day): someone
+    /// who may work a shift whose cover is below its required level and does not work it. Such a
+    /// schedule is re-planned exactly, weekends and minutes included, which the annealing's moves
+    /// of a few cells cannot do when every change must keep a tight minutes range.
+    fn pick_one_staff(
+        &mut self,
+        compiled: &Compiled,
+        roster: &[Vec<Option<usize>>],
+    ) -> Neighbourhood {
+        let days = compiled.days;
+        let length = days.min(ONE_STAFF_MAX_DAYS);
+        let short: Vec<usize> = (0..compiled.cover.len())
+            .filter(|&c| {
+                let cover = &compiled.cover[c];
+                let n = roster
+                    .iter()
+                    .enumerate()
+                    .filter(|(e, row)| cover.eligible[*e] && row[cover.day] == Some(cover.shift))
+                    .count() as i64;
+                n < cover.required
+            })
+            .collect();
+        let mut chosen = None;
+        if !short.is_empty() {
+            let cover = &compiled.cover[short[self.rng.below(short.len())]];
+            let candidates: Vec<usize> = (0..compiled.staff.len())
+                .filter(|&e| {
+                    cover.eligible[e]
+                        && roster[e][cover.day] != Some(cover.shift)
+                        && compiled.staff[e].may(compiled.shifts, cover.day, cover.shift)
+                })
+                .collect();
+            if !candidates.is_empty() {
+                let e = candidates[self.rng.below(candidates.len())];
+                let earliest = (cover.day + 1).saturating_sub(length);
+                let latest = cover.day.min(days - length);
+                chosen = Some((e, earliest + self.rng.below(latest - earliest + 1)));
+            }
+        }
+        let (e, first_day) = chosen.unwrap_or_else(|| {
+            (
+                self.rng.below(compiled.staff.len()),
+                self.rng.below(days - length + 1),
+            )
+        });
+        Neighbourhood {
+            staff: vec![e],
+            first_day,
+            end_day: first_day + length,
+            visible_days: None,
         }
     }
 
