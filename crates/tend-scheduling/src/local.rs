@@ -374,7 +374,7 @@ impl<'a> LocalSearch<'a> {
         changes.clear();
         let staff = self.compiled.staff.len();
         let days = self.days;
-        match rng.below(10) {
+        match rng.below(8) {
             // One cell to another shift or off.
             0 | 1 => {
                 let e = rng.below(staff);
@@ -447,20 +447,6 @@ impl<'a> LocalSearch<'a> {
                 }
                 changes.push((e, d, w));
                 changes.push((e, other, v));
-            }
-            // One staff member's run of work (all of it, up to a day, or from a day on) to one
-            // shift type: forbidden successions make single-cell type changes fail inside runs.
-            8 | 9 => {
-                let e = rng.below(staff);
-                let d = rng.below(days);
-                if self.cells[e * days + d] == OFF {
-                    return false;
-                }
-                let value = self.random_value(rng, e, d);
-                if value == OFF {
-                    return false;
-                }
-                self.retype(e, d, value, rng.below(3), changes);
             }
             _ => return false,
         }

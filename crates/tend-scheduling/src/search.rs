@@ -836,6 +836,8 @@ const INITIAL_TARGET_CELLS: f64 = 150.0;
 /// The kinds of neighbourhood: a few staff over a long stretch, everyone over a window, half the
 /// staff over a window, one staff member who could fill a short slot over (most of) the horizon.
 const KINDS: usize = 4;
+/// The kind of the one-staff neighbourhood (its size is fixed; see `pick_one_staff`).
+const ONE_STAFF: usize = 3;
 
 /// Longest stretch of the one-staff neighbourhood.
 const ONE_STAFF_MAX_DAYS: usize = 84;
@@ -935,12 +937,24 @@ impl Worker {
             if remaining <= 0.01 || cancelled() {
                 break;
             }
-            let kind = self.pick_kind();
-            let short_days = short_days(context.problem, compiled, &current);
-            let hood = if kind == 3 {
+            // A quarter of the solves re-plan one staff member who could fill a short slot,
+            // when there is one; the rest (and those when nothing is short) the other kinds.
+            let one_staff = if self.rng.below(4) == 0 {
                 self.pick_one_staff(compiled, &current)
             } else {
-                self.pick(compiled, kind, &short_days)
+                None
+            };
+            let kind = if one_staff.is_some() {
+                ONE_STAFF
+            } else {
+                self.pick_kind()
+            };
+            let hood = match one_staff {
+                Some(hood) => hood,
+                None => {
+                    let short_days = short_days(context.problem, compiled, &current);
+                    self.pick(compiled, kind, &short_days)
+                }
             };
             let limits = Limits {
                 time_limit: remaining.min(SUB_TIME_LIMIT),
@@ -983,25 +997,24 @@ impl Worker {
     }
 
     fn pick_kind(&mut self) -> usize {
-        // 25% a few staff over a long stretch, 30% everyone over a window, 20% half the staff,
-        // 25% one staff member who could fill a short slot.
+        // 35% a few staff over a long stretch, 40% everyone over a window, 25% half the staff.
         match self.rng.below(20) {
-            0..5 => 0,
-            5..11 => 1,
-            11..15 => 2,
-            _ => 3,
+            0..7 => 0,
+            7..15 => 1,
+            _ => 2,
         }
     }
 
     /// One staff member over the whole horizon (or a stretch of it around a short day): someone
     /// who may work a shift whose cover is below its required level and does not work it. Such a
     /// schedule is re-planned exactly, weekends and minutes included, which the annealing's moves
-    /// of a few cells cannot do when every change must keep a tight minutes range.
+    /// of a few cells cannot do when every change must keep a tight minutes range. `None` when
+    /// no cover is below its required level (or nobody could fill it).
     fn pick_one_staff(
         &mut self,
         compiled: &Compiled,
         roster: &[Vec<Option<usize>>],
-    ) -> Neighbourhood {
+    ) -> Option<Neighbourhood> {
         let days = compiled.days;
         let length = days.min(ONE_STAFF_MAX_DAYS);
         let short: Vec<usize> = (0..compiled.cover.len())
@@ -1015,35 +1028,30 @@ impl Worker {
                 n < cover.required
             })
             .collect();
-        let mut chosen = None;
-        if !short.is_empty() {
-            let cover = &compiled.cover[short[self.rng.below(short.len())]];
-            let candidates: Vec<usize> = (0..compiled.staff.len())
-                .filter(|&e| {
-                    cover.eligible[e]
-                        && roster[e][cover.day] != Some(cover.shift)
-                        && compiled.staff[e].may(compiled.shifts, cover.day, cover.shift)
-                })
-                .collect();
-            if !candidates.is_empty() {
-                let e = candidates[self.rng.below(candidates.len())];
-                let earliest = (cover.day + 1).saturating_sub(length);
-                let latest = cover.day.min(days - length);
-                chosen = Some((e, earliest + self.rng.below(latest - earliest + 1)));
-            }
+        if short.is_empty() {
+            return None;
         }
-        let (e, first_day) = chosen.unwrap_or_else(|| {
-            (
-                self.rng.below(compiled.staff.len()),
-                self.rng.below(days - length + 1),
-            )
-        });
-        Neighbourhood {
+        let cover = &compiled.cover[short[self.rng.below(short.len())]];
+        let candidates: Vec<usize> = (0..compiled.staff.len())
+            .filter(|&e| {
+                cover.eligible[e]
+                    && roster[e][cover.day] != Some(cover.shift)
+                    && compiled.staff[e].may(compiled.shifts, cover.day, cover.shift)
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let e = candidates[self.rng.below(candidates.len())];
+        let earliest = (cover.day + 1).saturating_sub(length);
+        let latest = cover.day.min(days - length);
+        let first_day = earliest + self.rng.below(latest - earliest + 1);
+        Some(Neighbourhood {
             staff: vec![e],
             first_day,
             end_day: first_day + length,
             visible_days: None,
-        }
+        })
     }
 
     /// The next neighbourhood of the given kind, of about the kind's target size in free cells:
