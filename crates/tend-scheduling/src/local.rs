@@ -369,6 +369,16 @@ impl<'a> LocalSearch<'a> {
         }
     }
 
+    /// The objective delta of a move when it keeps every hard rule; the roster is left as it was.
+    fn delta_of(&mut self, changes: &[(usize, usize, u16)]) -> Option<i64> {
+        let mut seen = None;
+        self.try_move(changes, &mut |delta| {
+            seen = Some(delta);
+            false
+        });
+        seen
+    }
+
     /// A random move as cells to set, or `None` when the draw gave nothing to try.
     fn propose(&self, rng: &mut Rng, changes: &mut Vec<(usize, usize, u16)>) -> bool {
         changes.clear();
@@ -529,12 +539,7 @@ impl<'a> LocalSearch<'a> {
                 if changes.is_empty() {
                     continue;
                 }
-                let mut seen = None;
-                self.try_move(&changes, &mut |delta| {
-                    seen = Some(delta);
-                    false
-                });
-                if let Some(delta) = seen {
+                if let Some(delta) = self.delta_of(&changes) {
                     if best.is_none_or(|(b, _)| delta < b) {
                         best = Some((delta, part));
                     }
@@ -630,12 +635,7 @@ impl<'a> LocalSearch<'a> {
             if let Some((o, partner_value)) = partner {
                 changes.push((e, o, partner_value));
             }
-            let mut seen = None;
-            self.try_move(&changes, &mut |delta| {
-                seen = Some(delta);
-                false
-            });
-            if let Some(delta) = seen {
+            if let Some(delta) = self.delta_of(&changes) {
                 if best.is_none_or(|(b, _)| delta < b) {
                     best = Some((delta, partner));
                 }
