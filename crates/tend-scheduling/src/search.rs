@@ -833,11 +833,10 @@ fn anneal_moves(compiled: &Compiled) -> u64 {
 /// Free (staff, day) cells of a first neighbourhood; each kind then adapts its own size.
 const INITIAL_TARGET_CELLS: f64 = 150.0;
 
-/// The kinds of neighbourhood: a few staff over a long stretch, everyone over a window, half the
-/// staff over a window, one staff member who could fill a short slot over (most of) the horizon.
-const KINDS: usize = 4;
-/// The kind of the one-staff neighbourhood (its size is fixed; see `pick_one_staff`).
-const ONE_STAFF: usize = 3;
+/// The kinds of neighbourhood whose size adapts: a few staff over a long stretch, everyone over a
+/// window, half the staff over a window. (The fourth, one staff member who could fill a short
+/// slot over most of the horizon, has a fixed size: see `pick_one_staff`.)
+const KINDS: usize = 3;
 
 /// Longest stretch of the one-staff neighbourhood.
 const ONE_STAFF_MAX_DAYS: usize = 84;
@@ -944,16 +943,14 @@ impl Worker {
             } else {
                 None
             };
-            let kind = if one_staff.is_some() {
-                ONE_STAFF
-            } else {
-                self.pick_kind()
-            };
-            let hood = match one_staff {
-                Some(hood) => hood,
+            // `kind`: the sized kind picked, whose target size adapts to the outcome (the
+            // one-staff neighbourhood has a fixed size).
+            let (hood, kind) = match one_staff {
+                Some(hood) => (hood, None),
                 None => {
+                    let kind = self.pick_kind();
                     let short_days = short_days(context.problem, compiled, &current);
-                    self.pick(compiled, kind, &short_days)
+                    (self.pick(compiled, kind, &short_days), Some(kind))
                 }
             };
             let limits = Limits {
@@ -969,12 +966,14 @@ impl Worker {
                 .map_err(|message| SolveError::Solver { message })?;
             iterations += 1;
             solves += 1;
-            let target = &mut self.targets[kind];
-            *target = if outcome.finished {
-                (*target * 1.1).min(all_cells)
-            } else {
-                (*target * 0.8).max(min_cells)
-            };
+            if let Some(kind) = kind {
+                let target = &mut self.targets[kind];
+                *target = if outcome.finished {
+                    (*target * 1.1).min(all_cells)
+                } else {
+                    (*target * 0.8).max(min_cells)
+                };
+            }
             if let Some(roster) = outcome.roster {
                 let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
                 // Equal rosters are accepted to drift across plateaus.
