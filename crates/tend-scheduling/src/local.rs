@@ -14,6 +14,8 @@
 use crate::model::Compiled;
 use crate::search::Rng;
 
+mod replan;
+
 /// `roster[staff][day]`: the shift worked, `None` on a day off.
 pub(crate) type Roster = Vec<Vec<Option<usize>>>;
 
@@ -155,7 +157,6 @@ impl<'a> LocalSearch<'a> {
         self.objective
     }
 
-    #[cfg(test)]
     pub fn roster(&self) -> Vec<Vec<Option<usize>>> {
         Self::roster_of(&self.cells, self.days)
     }
@@ -672,6 +673,73 @@ impl<'a> LocalSearch<'a> {
         OFF
     }
 
+    /// `count` exact re-plans of one staff member over `length` days (see `replan`), each kept
+    /// when it is no worse: half of them for someone who may fill a cover below its preferred
+    /// level and does not, around that day; the rest anywhere. Returns the roster held when it
+    /// is better than the one at the start.
+    pub fn replan_windows(
+        &mut self,
+        rng: &mut Rng,
+        count: u64,
+        length: usize,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<(Roster, i64)> {
+        let start_objective = self.objective;
+        let days = self.days;
+        let staff = self.compiled.staff.len();
+        let length = length.min(days).min(replan::MAX_LENGTH);
+        if staff == 0 || length == 0 {
+            return None;
+        }
+        let mut changes = Vec::with_capacity(length);
+        for step in 0..count {
+            if step % 16 == 0 && stop() {
+                break;
+            }
+            let aimed = (rng.below(2) == 0)
+                .then(|| self.short_slot_taker(rng))
+                .flatten();
+            let (e, first) = match aimed {
+                Some((e, d)) => {
+                    let earliest = (d + 1).saturating_sub(length);
+                    let latest = d.min(days - length);
+                    (e, earliest + rng.below(latest - earliest + 1))
+                }
+                None => (rng.below(staff), rng.below(days - length + 1)),
+            };
+            if !self.replan(e, first, first + length - 1, &mut changes) || changes.is_empty() {
+                continue;
+            }
+            self.try_move(&changes, &mut |delta| delta <= 0);
+        }
+        (self.objective < start_objective).then(|| (self.roster(), self.objective))
+    }
+
+    /// A cover item below its preferred level and an eligible staff member who may work it and
+    /// does not: `(staff, day)`, after a few draws.
+    fn short_slot_taker(&self, rng: &mut Rng) -> Option<(usize, usize)> {
+        if self.coverable.is_empty() {
+            return None;
+        }
+        let compiled = self.compiled;
+        for _ in 0..REPAIR_STAFF_DRAWS {
+            let c = self.coverable[rng.below(self.coverable.len())];
+            let cover = &compiled.cover[c];
+            if self.cover_count[c] >= cover.preferred {
+                continue;
+            }
+            let e = rng.below(compiled.staff.len());
+            let d = cover.day;
+            if cover.eligible[e]
+                && self.cells[e * self.days + d] != cover.shift as u16
+                && compiled.staff[e].may(self.shifts, d, cover.shift)
+            {
+                return Some((e, d));
+            }
+        }
+        None
+    }
+
     /// Simulated annealing for `moves` moves, the temperature falling geometrically from
     /// `start_temperature` to `end_temperature`; returns the best roster met when it is better
     /// than the one held at the start (the roster held afterwards is the last one, not the best).
@@ -804,7 +872,8 @@ SECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n2,L,1,100,1\n3,N,1,100,1\n7,D,2,100,1\n
 
     /// A random problem whose all-off roster is feasible (no minimum minutes, no pinned shifts),
     /// so the annealing can start from it.
-    fn arbitrary_problem() -> impl proptest::strategy::Strategy<Value = crate::model::Problem> {
+    pub(super) fn arbitrary_problem(
+    ) -> impl proptest::strategy::Strategy<Value = crate::model::Problem> {
         use proptest::prelude::*;
         let staff_member = (1usize..=3, 2usize..=6, 1usize..=3, 0u32..=3, 1u32..=12);
         (

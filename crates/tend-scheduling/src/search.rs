@@ -714,6 +714,7 @@ impl Search<'_> {
                 start_objective: current_objective,
                 neighbourhoods,
                 anneal_moves,
+                replans: replans(compiled),
             };
             let results: Vec<Result<EpochResult, SolveError>> = if workers == 1 {
                 vec![states[0].run(&context)]
@@ -811,10 +812,26 @@ const NEIGHBOURHOODS_PER_EPOCH: u64 = 3;
 const NEIGHBOURHOODS_PER_EPOCH_LARGE: u64 = 1;
 
 /// Annealing moves per worker and epoch: about 20 000 per (staff, day) cell, within bounds (at
-/// 3–5 million moves a second, an epoch takes 0.1–5 s).
+/// 3–5 million moves a second, an epoch takes 0.1 s on the smallest instances and most of a
+/// minute on a year for 50 staff). The upper bound was 20 million, which cut the year-long
+/// instances to about 1 100 moves per cell between re-heatings (60 s, 2 threads, seeds 0 and 1:
+/// Instance 22 36 032 and 37 277 with 20 million, 35 247 and 35 828 with 60 million, 34 556 and
+/// 34 887 with 100 million and the re-plans below, 34 438 with 200 million, where Instance 20 lost
+/// its re-plans and ended at 5 617 against 5 500 and 5 493 with 100 million).
 const ANNEAL_MOVES_PER_CELL: u64 = 20_000;
 const MIN_ANNEAL_MOVES: u64 = 200_000;
-const MAX_ANNEAL_MOVES: u64 = 20_000_000;
+const MAX_ANNEAL_MOVES: u64 = 100_000_000;
+
+/// Days of an exact one-staff re-plan (`LocalSearch::replan_windows`): a fortnight re-plans a
+/// weekend with the days off and runs around it, and costs 10 µs to 1 ms (longer windows grow
+/// the states quickly: 28 days took 20–500 ms on Instances 8 and 22).
+const REPLAN_DAYS: usize = 14;
+/// Exact re-plans per worker and epoch: one per four (staff, day) cells.
+const CELLS_PER_REPLAN: usize = 4;
+
+fn replans(compiled: &Compiled) -> u64 {
+    (compiled.staff.len() * compiled.days / CELLS_PER_REPLAN) as u64
+}
 /// An annealing that keeps finding nothing shrinks to 1/16 of its moves.
 const MAX_ANNEAL_HALVINGS: u32 = 4;
 
@@ -851,6 +868,8 @@ struct WorkerContext<'a> {
     /// HiGHS neighbourhood solves after the annealing.
     neighbourhoods: u64,
     anneal_moves: u64,
+    /// Exact window re-plans after the annealing.
+    replans: u64,
 }
 
 struct EpochResult {
@@ -926,6 +945,20 @@ impl Worker {
             } else {
                 (self.anneal_halvings + 1).min(MAX_ANNEAL_HALVINGS)
             };
+            // Then exact re-plans of one staff member over a fortnight, from the best roster
+            // of the annealing.
+            if context.replans > 0 {
+                local.load(&current);
+                let best = local.replan_windows(&mut self.rng, context.replans, REPLAN_DAYS, &stop);
+                if let Some((roster, _)) = best {
+                    let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
+                    if candidate < objective {
+                        improvements += 1;
+                        objective = candidate;
+                        current = roster;
+                    }
+                }
+            }
         }
         let mut solves = 0;
         while solves < context.neighbourhoods {
