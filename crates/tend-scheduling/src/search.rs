@@ -929,17 +929,16 @@ impl Worker {
             );
             iterations += 1;
             moves = stats.moves;
-            let mut improved = false;
-            if let Some((roster, _)) = best {
-                // The checker's evaluation decides, as for every other roster.
-                let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
-                if candidate < objective {
-                    improvements += 1;
-                    improved = true;
-                    objective = candidate;
-                    current = roster;
-                }
-            }
+            let improved = best.is_some_and(|(roster, _)| {
+                keep_if_better(
+                    context.problem,
+                    compiled,
+                    roster,
+                    &mut current,
+                    &mut objective,
+                )
+            });
+            improvements += u64::from(improved);
             self.anneal_halvings = if improved {
                 self.anneal_halvings.saturating_sub(1)
             } else {
@@ -950,14 +949,16 @@ impl Worker {
             if context.replans > 0 {
                 local.load(&current);
                 let best = local.replan_windows(&mut self.rng, context.replans, REPLAN_DAYS, &stop);
-                if let Some((roster, _)) = best {
-                    let candidate = evaluate_roster(context.problem, compiled, &roster).objective;
-                    if candidate < objective {
-                        improvements += 1;
-                        objective = candidate;
-                        current = roster;
-                    }
-                }
+                let improved = best.is_some_and(|(roster, _)| {
+                    keep_if_better(
+                        context.problem,
+                        compiled,
+                        roster,
+                        &mut current,
+                        &mut objective,
+                    )
+                });
+                improvements += u64::from(improved);
             }
         }
         let mut solves = 0;
@@ -1135,6 +1136,25 @@ impl Worker {
             end_day: first_day + length,
             visible_days: None,
         }
+    }
+}
+
+/// Takes `roster` as the worker's current one when the checker's evaluation of it (which
+/// decides, as for every roster) is better; whether it did.
+fn keep_if_better(
+    problem: &Problem,
+    compiled: &Compiled,
+    roster: Vec<Vec<Option<usize>>>,
+    current: &mut Vec<Vec<Option<usize>>>,
+    objective: &mut i64,
+) -> bool {
+    let candidate = evaluate_roster(problem, compiled, &roster).objective;
+    if candidate < *objective {
+        *objective = candidate;
+        *current = roster;
+        true
+    } else {
+        false
     }
 }
 
