@@ -903,7 +903,7 @@ impl Worker {
     }
 
     fn run(&mut self, context: &WorkerContext<'_>) -> Result<EpochResult, SolveError> {
-        let compiled = context.compiled;
+        let (problem, compiled) = (context.problem, context.compiled);
         let all_cells = (compiled.staff.len() * compiled.days) as f64;
         let min_cells = (compiled.days.min(8) as f64).min(all_cells);
         let mut current = context.start.to_vec();
@@ -929,15 +929,7 @@ impl Worker {
             );
             iterations += 1;
             moves = stats.moves;
-            let improved = best.is_some_and(|(roster, _)| {
-                keep_if_better(
-                    context.problem,
-                    compiled,
-                    roster,
-                    &mut current,
-                    &mut objective,
-                )
-            });
+            let improved = keep_if_better(problem, compiled, best, &mut current, &mut objective);
             improvements += u64::from(improved);
             self.anneal_halvings = if improved {
                 self.anneal_halvings.saturating_sub(1)
@@ -949,15 +941,8 @@ impl Worker {
             if context.replans > 0 {
                 local.load(&current);
                 let best = local.replan_windows(&mut self.rng, context.replans, REPLAN_DAYS, &stop);
-                let improved = best.is_some_and(|(roster, _)| {
-                    keep_if_better(
-                        context.problem,
-                        compiled,
-                        roster,
-                        &mut current,
-                        &mut objective,
-                    )
-                });
+                let improved =
+                    keep_if_better(problem, compiled, best, &mut current, &mut objective);
                 improvements += u64::from(improved);
             }
         }
@@ -1139,15 +1124,19 @@ impl Worker {
     }
 }
 
-/// Takes `roster` as the worker's current one when the checker's evaluation of it (which
-/// decides, as for every roster) is better; whether it did.
+/// Takes `best` (a roster and the objective its search tracked) as the worker's current roster
+/// when the checker's evaluation of it (which decides, as for every roster) is better; whether
+/// it did.
 fn keep_if_better(
     problem: &Problem,
     compiled: &Compiled,
-    roster: Vec<Vec<Option<usize>>>,
+    best: Option<(Vec<Vec<Option<usize>>>, i64)>,
     current: &mut Vec<Vec<Option<usize>>>,
     objective: &mut i64,
 ) -> bool {
+    let Some((roster, _)) = best else {
+        return false;
+    };
     let candidate = evaluate_roster(problem, compiled, &roster).objective;
     if candidate < *objective {
         *objective = candidate;
