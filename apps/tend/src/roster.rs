@@ -24,6 +24,11 @@ pub enum RosterCommand {
         /// Write the roster as {"objective", "assignments": [{"employee","day","shift"}]}.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write the solve's full report as JSON: status, objective, bound, gap, the penalty by
+        /// kind and by staff member, the uncovered demand with its reasons, and the time spent
+        /// in each phase.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Solve every Curtois instance in a directory and print a table.
     Bench {
@@ -92,7 +97,8 @@ pub fn run(command: RosterCommand) -> anyhow::Result<ExitCode> {
             format,
             search,
             out,
-        } => solve_one(&file, format, &search, out.as_deref()),
+            report,
+        } => solve_one(&file, format, &search, out.as_deref(), report.as_deref()),
         RosterCommand::Bench {
             dir,
             search,
@@ -143,12 +149,17 @@ fn solve_one(
     format: Format,
     search: &SearchArgs,
     out: Option<&Path>,
+    report_file: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let problem = read_problem(file, format)?;
     let solution = solve(&problem, &search.options()?)?;
     let violations = check(&problem, &solution.plan);
     if let Some(out) = out {
         write_solution(out, &solution)?;
+    }
+    if let Some(path) = report_file {
+        let text = serde_json::to_string_pretty(&solution.report)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     let report = &solution.report;
     println!(
