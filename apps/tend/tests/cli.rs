@@ -253,28 +253,42 @@ SECTION_DAYS_OFF\nA,6\n\nSECTION_SHIFT_ON_REQUESTS\nB,0,D,2\n\n\
 SECTION_SHIFT_OFF_REQUESTS\nC,1,D,3\n\nSECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n\
 2,D,4,100,1\n3,D,2,100,1\n4,D,1,100,1\n5,D,1,100,1\n6,D,1,100,1\n";
 
+/// `tend roster solve` on `instance` (written to a new folder, which is returned) with `extra`
+/// arguments, given the folder's path.
+fn roster_solve(
+    instance: &str,
+    extra: impl FnOnce(&std::path::Path) -> Vec<String>,
+) -> (std::path::PathBuf, Output) {
+    let folder = tempfile_folder();
+    let file = folder.join("instance.txt");
+    std::fs::write(&file, instance).unwrap();
+    let mut args = vec![
+        "roster".to_owned(),
+        "solve".to_owned(),
+        file.to_str().unwrap().to_owned(),
+        "--format".to_owned(),
+        "curtois".to_owned(),
+    ];
+    args.extend(extra(&folder));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = tend(&args, None);
+    (folder, run)
+}
+
 #[test]
 fn roster_solve_writes_the_roster_and_its_report() {
-    let folder = tempfile_folder();
-    let instance = folder.join("small.txt");
-    std::fs::write(&instance, SMALL_INSTANCE).unwrap();
+    let (folder, run) = roster_solve(SMALL_INSTANCE, |folder| {
+        let path = |name: &str| folder.join(name).to_str().unwrap().to_owned();
+        vec![
+            "--time-limit".to_owned(),
+            "10".to_owned(),
+            "--out".to_owned(),
+            path("roster.json"),
+            "--report".to_owned(),
+            path("report.json"),
+        ]
+    });
     let (out, report) = (folder.join("roster.json"), folder.join("report.json"));
-    let run = tend(
-        &[
-            "roster",
-            "solve",
-            instance.to_str().unwrap(),
-            "--format",
-            "curtois",
-            "--time-limit",
-            "10",
-            "--out",
-            out.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ],
-        None,
-    );
     let stdout = text(&run.stdout);
     assert!(run.status.success(), "{stdout}{}", text(&run.stderr));
     assert!(stdout.contains("violations=0"), "{stdout}");
@@ -311,23 +325,8 @@ fn roster_solve_writes_the_roster_and_its_report() {
 
 #[test]
 fn roster_solve_names_the_line_of_a_malformed_instance() {
-    let folder = tempfile_folder();
-    let instance = folder.join("broken.txt");
-    std::fs::write(
-        &instance,
-        SMALL_INSTANCE.replace("D,480,", "D,eight hours,"),
-    )
-    .unwrap();
-    let run = tend(
-        &[
-            "roster",
-            "solve",
-            instance.to_str().unwrap(),
-            "--format",
-            "curtois",
-        ],
-        None,
-    );
+    let broken = SMALL_INSTANCE.replace("D,480,", "D,eight hours,");
+    let (folder, run) = roster_solve(&broken, |_| Vec::new());
     assert!(!run.status.success());
     let stderr = text(&run.stderr);
     assert!(stderr.contains("line 5"), "{stderr}");
