@@ -707,12 +707,37 @@ impl<'a> LocalSearch<'a> {
                 }
                 None => (rng.below(staff), rng.below(days - length + 1)),
             };
-            if !self.replan(e, first, first + length - 1, &mut changes) || changes.is_empty() {
+            if !self.replan(e, first, first + length - 1, None, &mut changes) || changes.is_empty()
+            {
                 continue;
             }
             self.try_move(&changes, &mut |delta| delta <= 0);
         }
         (self.objective < start_objective).then(|| (self.roster(), self.objective))
+    }
+
+    /// Staff member `e`'s schedule over the whole horizon of least total price (see `replan`),
+    /// with that price; `None` when the horizon is too long for the programme.
+    pub fn price(&self, e: usize, prices: &[i64]) -> Option<(i64, Vec<Option<usize>>)> {
+        let mut changes = Vec::new();
+        if self.days == 0 || !self.replan(e, 0, self.days - 1, Some(prices), &mut changes) {
+            return None;
+        }
+        let days = self.days;
+        let mut schedule: Vec<Option<usize>> = self.cells[e * days..(e + 1) * days]
+            .iter()
+            .map(|&v| (v != OFF).then_some(usize::from(v)))
+            .collect();
+        for &(_, d, value) in &changes {
+            schedule[d] = (value != OFF).then_some(usize::from(value));
+        }
+        let choices = self.shifts + 1;
+        let total = schedule
+            .iter()
+            .enumerate()
+            .map(|(d, choice)| prices[d * choices + choice.unwrap_or(self.shifts)])
+            .sum();
+        Some((total, schedule))
     }
 
     /// A cover item below its preferred level and an eligible staff member who may work it and
@@ -816,7 +841,7 @@ impl<'a> LocalSearch<'a> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::check::{check, evaluate_roster};
     use crate::curtois;
@@ -872,7 +897,7 @@ SECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n2,L,1,100,1\n3,N,1,100,1\n7,D,2,100,1\n
 
     /// A random problem whose all-off roster is feasible (no minimum minutes, no pinned shifts),
     /// so the annealing can start from it.
-    pub(super) fn arbitrary_problem(
+    pub(crate) fn arbitrary_problem(
     ) -> impl proptest::strategy::Strategy<Value = crate::model::Problem> {
         use proptest::prelude::*;
         let staff_member = (1usize..=3, 2usize..=6, 1usize..=3, 0u32..=3, 1u32..=12);

@@ -10,6 +10,8 @@ use good_lp::{variable, Constraint, Expression, ProblemVariables, SolverModel, V
 
 use crate::model::Compiled;
 
+pub(crate) mod master;
+
 /// Staff (by index, sorted) freed on days `first_day..end_day`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Neighbourhood {

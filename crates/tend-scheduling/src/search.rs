@@ -225,6 +225,8 @@ const SEARCH_SHARE_WITH_BOUND: f64 = 0.95;
 /// Share of the time limit the search may use when no bound phase follows it; the rest is the
 /// margin for finishing (evaluation, the plan) within the limit.
 const SEARCH_SHARE_WITHOUT_BOUND: f64 = 0.98;
+/// Longest horizon whose schedules the one-staff programme prices whole (its window limit).
+const MAX_PRICED_DAYS: usize = 63;
 
 struct Search<'a> {
     problem: &'a Problem,
@@ -275,22 +277,7 @@ pub fn build_full_model(problem: &Problem) -> Result<ModelSize, SolveError> {
 pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, SolveError> {
     let started = Instant::now();
     let compiled = Compiled::new(problem)?;
-    let mut search = Search {
-        problem,
-        compiled: &compiled,
-        options,
-        started,
-        deadline: started + options.time_limit,
-        best: Vec::new(),
-        best_objective: i64::MAX,
-        bound: 0.0,
-        iterations: 0,
-        improvements: 0,
-        moves: 0,
-        construction_fallbacks: 0,
-        phases: Vec::new(),
-        phase_started: started,
-    };
+    let mut search = Search::new(problem, &compiled, options, started);
     search.report_progress("construction");
     search.construct()?;
     search.end_phase("construction");
@@ -300,12 +287,14 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     // large for the full model to prove anything in that time skip both and search to the end.
     let total = options.time_limit.as_secs_f64();
     let full_model_looks = !search.full_model_too_large();
+    // Horizons the one-staff programme prices whole get the set partition's bound.
+    let schedules_priced = search.compiled.days <= MAX_PRICED_DAYS;
     if full_model_looks && !search.cancelled() {
         search.full_model(0.08 * total, false, true)?;
         search.end_phase("full model (first look)");
     }
     if !search.bound_reached() && !search.cancelled() {
-        let search_share = if full_model_looks {
+        let search_share = if full_model_looks || schedules_priced {
             SEARCH_SHARE_WITH_BOUND
         } else {
             SEARCH_SHARE_WITHOUT_BOUND
@@ -313,6 +302,11 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         let search_end = started + Duration::from_secs_f64(search_share * total);
         search.large_neighbourhood_search(search_end)?;
         search.end_phase("search");
+        if schedules_priced && !search.bound_reached() && !search.cancelled() {
+            // It stops when no schedule improves its LP; the full model gets what is left.
+            search.column_generation_bound(search.remaining().min(0.25 * total))?;
+            search.end_phase("schedules' bound");
+        }
         if full_model_looks && !search.bound_reached() && !search.cancelled() {
             // Without a bound from the first look, the LP relaxation gives one more surely.
             let relaxation = !search.bound.is_finite() || search.bound <= 0.0;
@@ -323,7 +317,31 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     Ok(search.finish())
 }
 
-impl Search<'_> {
+impl<'a> Search<'a> {
+    fn new(
+        problem: &'a Problem,
+        compiled: &'a Compiled,
+        options: &'a SolveOptions,
+        started: Instant,
+    ) -> Search<'a> {
+        Search {
+            problem,
+            compiled,
+            options,
+            started,
+            deadline: started + options.time_limit,
+            best: Vec::new(),
+            best_objective: i64::MAX,
+            bound: 0.0,
+            iterations: 0,
+            improvements: 0,
+            moves: 0,
+            construction_fallbacks: 0,
+            phases: Vec::new(),
+            phase_started: started,
+        }
+    }
+
     fn remaining(&self) -> f64 {
         self.deadline
             .saturating_duration_since(Instant::now())
@@ -767,6 +785,64 @@ impl Search<'_> {
         Ok(())
     }
 
+    /// A bound from the set partition over whole schedules (`milp::master`), by column
+    /// generation for up to `seconds`: every round's Lagrangian is a bound, the best is kept.
+    fn column_generation_bound(&mut self, seconds: f64) -> Result<(), SolveError> {
+        let compiled = self.compiled;
+        let until = Instant::now() + Duration::from_secs_f64(seconds.max(0.0));
+        let Some(local) = LocalSearch::new(compiled, &self.best) else {
+            return Ok(());
+        };
+        let mut pools: Vec<Vec<Vec<Option<usize>>>> =
+            self.best.iter().map(|row| vec![row.clone()]).collect();
+        let seed = (self.options.seed % (i32::MAX as u64)) as i32;
+        while !self.cancelled() && !self.bound_reached() {
+            let remaining = until
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            if remaining < 0.01 {
+                break;
+            }
+            let limits = Limits {
+                time_limit: remaining,
+                node_limit: None,
+                relative_gap: 0.0,
+                threads: 1,
+                seed,
+                solution_limit: None,
+            };
+            let prices = milp::master::prices(compiled, &pools, &limits)
+                .map_err(|message| SolveError::Solver { message })?;
+            let Some(prices) = prices else { break };
+            let mut least_total = 0i64;
+            let mut added = 0;
+            for (e, pool) in pools.iter_mut().enumerate() {
+                // A round cut short gives no bound.
+                if Instant::now() >= until {
+                    return Ok(());
+                }
+                let Some((least, schedule)) = local.price(e, &prices.per_choice[e]) else {
+                    // The programme cannot price this staff member: no bound this way.
+                    return Ok(());
+                };
+                least_total += least;
+                if least < prices.per_staff[e] && !pool.contains(&schedule) {
+                    pool.push(schedule);
+                    added += 1;
+                }
+            }
+            let bound = prices.constant + least_total as f64 / milp::master::PRICE_SCALE;
+            if bound > self.bound {
+                self.bound = bound;
+                self.report_progress("schedules' bound");
+            }
+            if added == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn finish(self) -> Solution {
         let evaluation: Evaluation = evaluate_roster(self.problem, self.compiled, &self.best);
         let bound = ((self.bound - 1e-6).ceil().max(0.0) as i64).min(evaluation.objective);
@@ -1182,3 +1258,38 @@ fn short_days(problem: &Problem, compiled: &Compiled, roster: &[Vec<Option<usize
 /// limit only guards against a pathological root node.
 const SUB_NODE_LIMIT: i32 = 20;
 const SUB_TIME_LIMIT: f64 = 10.0;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::check::check;
+    use crate::local::tests::arbitrary_problem;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+        /// The set partition's bound never exceeds the optimum (proved by the full model), from
+        /// whichever feasible roster its columns start.
+        #[test]
+        fn the_schedules_bound_is_at_most_the_optimum(problem in arbitrary_problem()) {
+            let compiled = Compiled::new(&problem).unwrap();
+            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+            proptest::prop_assume!(check(&problem, &compiled.plan_of(&problem, &empty)).is_empty());
+            let options = SolveOptions {
+                time_limit: Duration::from_secs(20),
+                ..SolveOptions::default()
+            };
+            let optimum = solve(&problem, &options).unwrap();
+            proptest::prop_assume!(optimum.report.status == SolveStatus::Optimal);
+            let mut search = Search::new(&problem, &compiled, &options, Instant::now());
+            search.best = empty;
+            search.column_generation_bound(10.0).unwrap();
+            let bound = (search.bound - 1e-6).ceil() as i64;
+            proptest::prop_assert!(
+                bound <= optimum.report.objective,
+                "bound {} above the optimum {}", search.bound, optimum.report.objective
+            );
+        }
+    }
+}

@@ -89,12 +89,15 @@ impl LocalSearch<'_> {
     /// The best schedule of staff `e` on days `first..=last` with everyone else's cells as they
     /// are, as the cells to change (pushed onto `changes`, which is cleared first). `false` when
     /// the window cannot be planned this way (too many binding shift-type limits, a window too
-    /// long for the state) or no schedule keeps the rules.
+    /// long for the state) or no schedule keeps the rules. With `prices`
+    /// (`prices[d * (shifts + 1) + c]`, `c == shifts` a day off), each day's choice costs its
+    /// price instead of its requests and change of cover penalty.
     pub(super) fn replan(
         &self,
         e: usize,
         first: usize,
         last: usize,
+        prices: Option<&[i64]>,
         changes: &mut Vec<(usize, usize, u16)>,
     ) -> bool {
         changes.clear();
@@ -199,6 +202,13 @@ impl LocalSearch<'_> {
                     if !staff.may(shifts, d, s) {
                         continue;
                     }
+                }
+                if let Some(prices) = prices {
+                    cost[i * choices + c] = prices[d * choices + c];
+                    if let Some(s) = choice {
+                        most = most.max(compiled.shift_minutes[s]);
+                    }
+                    continue;
                 }
                 let mut total = staff.cost_of(shifts, d, choice);
                 if let Some(s) = choice {
@@ -502,7 +512,7 @@ mod tests {
                 let length = 1 + rng.below(4.min(tight.days));
                 let first = rng.below(tight.days - length + 1);
                 let last = first + length - 1;
-                proptest::prop_assert!(search.replan(e, first, last, &mut changes));
+                proptest::prop_assert!(search.replan(e, first, last, None, &mut changes));
                 let found = if changes.is_empty() {
                     0
                 } else {

@@ -1,0 +1,175 @@
+//! The set-partitioning master, for a bound: each staff member takes one schedule from a pool
+//! of schedules that keep their hard rules, with the cover's slacks.
+//!
+//! Its LP relaxation prices the cover (the duals of its rows). At any prices μ — under-cover
+//! rows in `[0, weight]`, over-cover rows in `[−weight, 0]` — the Lagrangian
+//! `Σ_r μ_r·level_r + Σ_e min over e's schedules of (requests − Σ_r μ_r·a_r)` is a lower bound
+//! on every roster's requests and cover penalty, hence on the objective (fairness only adds).
+//! The minimum over all of a staff member's schedules comes from the exact one-staff programme
+//! (`LocalSearch::price`), which also gives the schedule to add to the pool (column generation).
+
+use good_lp::{variable, Expression, ProblemVariables, SolverModel, Variable};
+
+use super::Limits;
+use crate::model::Compiled;
+
+/// Prices are integers: the duals times this.
+pub(crate) const PRICE_SCALE: f64 = 1000.0;
+
+/// The cover's prices from the LP relaxation of the master.
+#[derive(Debug)]
+pub(crate) struct Prices {
+    /// `per_choice[e][d * (shifts + 1) + c]`: the scaled cost of staff `e` taking choice `c`
+    /// (a shift, or `shifts` for a day off) on day `d`: their requests minus the cover's prices.
+    pub per_choice: Vec<Vec<i64>>,
+    /// The scaled dual of each staff member's "one schedule" row: a schedule whose scaled price
+    /// is below it improves the LP.
+    pub per_staff: Vec<i64>,
+    /// `Σ_r μ_r·level_r`, unscaled.
+    pub constant: f64,
+}
+
+/// Solves the LP relaxation of the master over `pools` (every pool non-empty) and returns its
+/// prices, or `None` when HiGHS did not solve it to optimality.
+pub(crate) fn prices(
+    compiled: &Compiled,
+    pools: &[Vec<Vec<Option<usize>>>],
+    limits: &Limits,
+) -> Result<Option<Prices>, String> {
+    let shifts = compiled.shifts;
+    let mut variables = ProblemVariables::new();
+    let mut objective = Expression::with_capacity(1024);
+    let mut constraints = Vec::new();
+    let mut by_slot: Vec<Vec<(usize, Variable)>> = vec![Vec::new(); compiled.days * shifts];
+    for (e, pool) in pools.iter().enumerate() {
+        let staff = &compiled.staff[e];
+        let mut one = Expression::with_capacity(pool.len());
+        for schedule in pool {
+            let v = variables.add(variable().min(0.0));
+            let cost: i64 = schedule
+                .iter()
+                .enumerate()
+                .map(|(d, &choice)| staff.cost_of(shifts, d, choice))
+                .sum();
+            objective.add_mul(cost as f64, v);
+            one.add_mul(1.0, v);
+            for (d, choice) in schedule.iter().enumerate() {
+                if let Some(s) = choice {
+                    by_slot[d * shifts + s].push((e, v));
+                }
+            }
+        }
+        // Row e: staff member e takes one schedule.
+        constraints.push(one.eq(1.0));
+    }
+    // (cover, level, under, weight) of each cover row, in row order after the staff rows.
+    let mut cover_rows = Vec::new();
+    for (c, cover) in compiled.cover.iter().enumerate() {
+        let mut assigned = Expression::with_capacity(8);
+        for &(e, v) in &by_slot[cover.day * shifts + cover.shift] {
+            if cover.eligible[e] {
+                assigned.add_mul(1.0, v);
+            }
+        }
+        let levels = [
+            (cover.under_weight, cover.required, true),
+            (cover.preferred_weight, cover.preferred, true),
+            (cover.over_weight, cover.preferred, false),
+        ];
+        for (weight, level, under) in levels {
+            if weight == 0 {
+                continue;
+            }
+            let slack = variables.add(variable().min(0.0));
+            objective.add_mul(weight as f64, slack);
+            let mut expr = assigned.clone();
+            cover_rows.push((c, level, under, weight));
+            if under {
+                expr.add_mul(1.0, slack);
+                constraints.push(expr.geq(level as f64));
+            } else {
+                expr.add_mul(-1.0, slack);
+                constraints.push(expr.leq(level as f64));
+            }
+        }
+    }
+    let mut problem = variables.minimise(objective).using(good_lp::highs);
+    for constraint in constraints {
+        problem.add_constraint(constraint);
+    }
+    // good_lp's own options are not carried into the model it hands out: set them on it.
+    let mut model = problem.try_into_inner().map_err(|e| e.to_string())?;
+    let option = |name: &'static str| move |e| format!("HiGHS option {name}: {e:?}");
+    model
+        .try_set_option("output_flag", false)
+        .map_err(option("output_flag"))?;
+    model
+        .try_set_option("time_limit", limits.time_limit.max(0.01))
+        .map_err(option("time_limit"))?;
+    model
+        .try_set_option("threads", limits.threads.max(1) as i32)
+        .map_err(option("threads"))?;
+    model
+        .try_set_option("random_seed", limits.seed)
+        .map_err(option("random_seed"))?;
+    let solved = model
+        .try_solve()
+        .map_err(|e| format!("HiGHS solve: {e:?}"))?;
+    let optimal = solved
+        .int_info_value(c"primal_solution_status")
+        .is_ok_and(|v| v == 2)
+        && solved
+            .int_info_value(c"dual_solution_status")
+            .is_ok_and(|v| v == 2);
+    if !optimal {
+        return Ok(None);
+    }
+    let solution = solved.get_solution();
+    let duals = solution.dual_rows();
+    let staff_count = pools.len();
+    let choices = shifts + 1;
+    let mut per_choice: Vec<Vec<i64>> = (0..staff_count)
+        .map(|e| {
+            let staff = &compiled.staff[e];
+            let mut costs = vec![0i64; compiled.days * choices];
+            for d in 0..compiled.days {
+                for c in 0..choices {
+                    let choice = (c < shifts).then_some(c);
+                    costs[d * choices + c] = staff.cost_of(shifts, d, choice) * PRICE_SCALE as i64;
+                }
+            }
+            costs
+        })
+        .collect();
+    let mut constant = 0.0;
+    for (i, &(c, level, under, weight)) in cover_rows.iter().enumerate() {
+        // Prices of the right sign and within the slack's weight keep the Lagrangian a bound.
+        let dual = duals[staff_count + i];
+        let price = if under {
+            dual.clamp(0.0, weight as f64)
+        } else {
+            dual.clamp(-(weight as f64), 0.0)
+        };
+        let scaled = (price * PRICE_SCALE).round() as i64;
+        if scaled == 0 {
+            continue;
+        }
+        // The bound uses the scaled price exactly as the schedules are priced.
+        constant += scaled as f64 / PRICE_SCALE * level as f64;
+        let cover = &compiled.cover[c];
+        for (e, costs) in per_choice.iter_mut().enumerate() {
+            if cover.eligible[e] {
+                costs[cover.day * choices + cover.shift] -= scaled;
+            }
+        }
+    }
+    let per_staff = duals[..staff_count]
+        .iter()
+        .map(|&dual| (dual * PRICE_SCALE).round() as i64)
+        .collect();
+    Ok(Some(Prices {
+        per_choice,
+        per_staff,
+        constant,
+    }))
+}
