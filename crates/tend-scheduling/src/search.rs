@@ -796,6 +796,7 @@ impl<'a> Search<'a> {
         let mut pools: Vec<Vec<Vec<Option<usize>>>> =
             self.best.iter().map(|row| vec![row.clone()]).collect();
         let seed = (self.options.seed % (i32::MAX as u64)) as i32;
+        let mut slowest = Duration::ZERO;
         while !self.cancelled() && !self.bound_reached() {
             let remaining = until
                 .saturating_duration_since(Instant::now())
@@ -817,14 +818,17 @@ impl<'a> Search<'a> {
             let mut least_total = 0i64;
             let mut added = 0;
             for (e, pool) in pools.iter_mut().enumerate() {
-                // A round cut short gives no bound.
-                if Instant::now() >= until {
+                // A round cut short gives no bound; one that would end past the phase's end
+                // (at the slowest pricing seen) is not started.
+                if Instant::now() + slowest >= until {
                     return Ok(());
                 }
+                let pricing = Instant::now();
                 let Some((least, schedule)) = local.price(e, &prices.per_choice[e]) else {
                     // The programme cannot price this staff member: no bound this way.
                     return Ok(());
                 };
+                slowest = slowest.max(pricing.elapsed());
                 least_total += least;
                 if least < prices.per_staff[e] && !pool.contains(&schedule) {
                     pool.push(schedule);
