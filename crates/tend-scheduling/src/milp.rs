@@ -10,6 +10,32 @@ use good_lp::{variable, Constraint, Expression, ProblemVariables, SolverModel, V
 
 use crate::model::Compiled;
 
+/// Sets, on a HiGHS model taken out of good_lp (whose own options it does not carry), no
+/// output, the time limit, the threads and the seed of `limits`; evaluates to the closure that
+/// names a failed option, for further options.
+macro_rules! set_quiet_limits {
+    ($model:expr, $limits:expr) => {{
+        let limits: &Limits = $limits;
+        let option = |name: &'static str| move |e| format!("HiGHS option {name}: {e:?}");
+        $model
+            .try_set_option("output_flag", false)
+            .map_err(option("output_flag"))?;
+        $model
+            .try_set_option("log_to_console", false)
+            .map_err(option("log_to_console"))?;
+        $model
+            .try_set_option("time_limit", limits.time_limit.max(0.01))
+            .map_err(option("time_limit"))?;
+        $model
+            .try_set_option("threads", limits.threads.max(1) as i32)
+            .map_err(option("threads"))?;
+        $model
+            .try_set_option("random_seed", limits.seed)
+            .map_err(option("random_seed"))?;
+        option
+    }};
+}
+
 pub(crate) mod master;
 
 /// Staff (by index, sorted) freed on days `first_day..end_day`.
@@ -689,25 +715,10 @@ impl Built {
             problem.add_constraint(constraint);
         }
         let mut model = problem.try_into_inner().map_err(|e| e.to_string())?;
-        let option = |name: &'static str| move |e| format!("HiGHS option {name}: {e:?}");
-        model
-            .try_set_option("output_flag", false)
-            .map_err(option("output_flag"))?;
-        model
-            .try_set_option("log_to_console", false)
-            .map_err(option("log_to_console"))?;
-        model
-            .try_set_option("time_limit", limits.time_limit.max(0.01))
-            .map_err(option("time_limit"))?;
+        let option = set_quiet_limits!(model, limits);
         model
             .try_set_option("mip_rel_gap", limits.relative_gap)
             .map_err(option("mip_rel_gap"))?;
-        model
-            .try_set_option("threads", limits.threads.max(1) as i32)
-            .map_err(option("threads"))?;
-        model
-            .try_set_option("random_seed", limits.seed)
-            .map_err(option("random_seed"))?;
         if let Some(solutions) = limits.solution_limit {
             model
                 .try_set_option("mip_max_improving_sols", solutions)

@@ -97,21 +97,8 @@ pub(crate) fn prices(
     for constraint in constraints {
         problem.add_constraint(constraint);
     }
-    // good_lp's own options are not carried into the model it hands out: set them on it.
     let mut model = problem.try_into_inner().map_err(|e| e.to_string())?;
-    let option = |name: &'static str| move |e| format!("HiGHS option {name}: {e:?}");
-    model
-        .try_set_option("output_flag", false)
-        .map_err(option("output_flag"))?;
-    model
-        .try_set_option("time_limit", limits.time_limit.max(0.01))
-        .map_err(option("time_limit"))?;
-    model
-        .try_set_option("threads", limits.threads.max(1) as i32)
-        .map_err(option("threads"))?;
-    model
-        .try_set_option("random_seed", limits.seed)
-        .map_err(option("random_seed"))?;
+    let _option = set_quiet_limits!(model, limits);
     let solved = model
         .try_solve()
         .map_err(|e| format!("HiGHS solve: {e:?}"))?;
