@@ -498,15 +498,7 @@ impl Builder<'_> {
                         }
                         continue;
                     }
-                    let levels = [
-                        (cover.under_weight, cover.required, true),
-                        (cover.preferred_weight, cover.preferred, true),
-                        (cover.over_weight, cover.preferred, false),
-                    ];
-                    for (weight, level, under) in levels {
-                        if weight == 0 {
-                            continue;
-                        }
+                    for (weight, level, under) in cover.slack_levels() {
                         let gap = if under {
                             level - assigned_start
                         } else {

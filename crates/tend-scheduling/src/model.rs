@@ -297,6 +297,18 @@ impl CompiledStaff {
 }
 
 impl CompiledCover {
+    /// The penalised levels of this cover item, as `(weight, level, under)`: under the required
+    /// and the preferred head count, over the preferred one; those with no weight left out.
+    pub fn slack_levels(&self) -> impl Iterator<Item = (i64, i64, bool)> {
+        [
+            (self.under_weight, self.required, true),
+            (self.preferred_weight, self.preferred, true),
+            (self.over_weight, self.preferred, false),
+        ]
+        .into_iter()
+        .filter(|&(weight, _, _)| weight != 0)
+    }
+
     /// Penalty of this cover item when `n` eligible staff are assigned.
     pub fn penalty(&self, n: i64) -> i64 {
         self.under_weight * (self.required - n).max(0)

@@ -71,15 +71,7 @@ pub(crate) fn prices(
                 assigned.add_mul(1.0, v);
             }
         }
-        let levels = [
-            (cover.under_weight, cover.required, true),
-            (cover.preferred_weight, cover.preferred, true),
-            (cover.over_weight, cover.preferred, false),
-        ];
-        for (weight, level, under) in levels {
-            if weight == 0 {
-                continue;
-            }
+        for (weight, level, under) in cover.slack_levels() {
             let slack = variables.add(variable().min(0.0));
             objective.add_mul(weight as f64, slack);
             let mut expr = assigned.clone();
