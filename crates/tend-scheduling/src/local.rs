@@ -724,10 +724,7 @@ impl<'a> LocalSearch<'a> {
             return None;
         }
         let days = self.days;
-        let mut schedule: Vec<Option<usize>> = self.cells[e * days..(e + 1) * days]
-            .iter()
-            .map(|&v| (v != OFF).then_some(usize::from(v)))
-            .collect();
+        let mut schedule = Self::roster_of(&self.cells[e * days..(e + 1) * days], days).pop()?;
         for &(_, d, value) in &changes {
             schedule[d] = (value != OFF).then_some(usize::from(value));
         }

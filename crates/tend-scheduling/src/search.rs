@@ -227,6 +227,13 @@ const SEARCH_SHARE_WITH_BOUND: f64 = 0.95;
 const SEARCH_SHARE_WITHOUT_BOUND: f64 = 0.98;
 /// Longest horizon whose schedules the one-staff programme prices whole (its window limit).
 const MAX_PRICED_DAYS: usize = 63;
+/// Rounds of column generation after each fixing of a dive.
+const DIVE_ROUNDS: usize = 2;
+/// A dive fixes every staff member whose LP takes one schedule at least this much.
+const DIVE_FIX_VALUE: f64 = 0.75;
+/// Shares of the time limit for the dive, and for its root LP within it.
+const DIVE_SHARE: f64 = 0.3;
+const DIVE_ROOT_SHARE: f64 = 0.15;
 
 struct Search<'a> {
     problem: &'a Problem,
@@ -243,6 +250,9 @@ struct Search<'a> {
     construction_fallbacks: u64,
     phases: Vec<Phase>,
     phase_started: Instant,
+    /// Schedules the set partition's column generation priced, per staff member, for a later
+    /// bound phase to go on from (empty when there are none).
+    priced: Vec<Vec<Vec<Option<usize>>>>,
 }
 
 /// Size of a built model.
@@ -293,6 +303,13 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         search.full_model(0.08 * total, false, true)?;
         search.end_phase("full model (first look)");
     }
+    // The set partition's LP, when its schedules can be priced, gives a bound and, by diving,
+    // a roster to start the search from.
+    let mut root_converged = false;
+    if schedules_priced && !search.bound_reached() && !search.cancelled() {
+        root_converged = search.price_and_dive(DIVE_ROOT_SHARE * total, DIVE_SHARE * total)?;
+        search.end_phase("dive");
+    }
     if !search.bound_reached() && !search.cancelled() {
         let search_share = if full_model_looks || schedules_priced {
             SEARCH_SHARE_WITH_BOUND
@@ -302,7 +319,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         let search_end = started + Duration::from_secs_f64(search_share * total);
         search.large_neighbourhood_search(search_end)?;
         search.end_phase("search");
-        if schedules_priced && !search.bound_reached() && !search.cancelled() {
+        if schedules_priced && !root_converged && !search.bound_reached() && !search.cancelled() {
             // It stops when no schedule improves its LP; the full model gets what is left.
             search.column_generation_bound(search.remaining().min(0.25 * total))?;
             search.end_phase("schedules' bound");
@@ -339,6 +356,7 @@ impl<'a> Search<'a> {
             construction_fallbacks: 0,
             phases: Vec::new(),
             phase_started: started,
+            priced: Vec::new(),
         }
     }
 
@@ -785,19 +803,51 @@ impl<'a> Search<'a> {
         Ok(())
     }
 
-    /// A bound from the set partition over whole schedules (`milp::master`), by column
-    /// generation for up to `seconds`: every round's Lagrangian is a bound, the best is kept.
+    /// The schedules' bound: column generation on the set partition over whole schedules,
+    /// from the incumbent's schedules, for at most `seconds`.
     fn column_generation_bound(&mut self, seconds: f64) -> Result<(), SolveError> {
-        let compiled = self.compiled;
         let until = Instant::now() + Duration::from_secs_f64(seconds.max(0.0));
-        let Some(local) = LocalSearch::new(compiled, &self.best) else {
+        let Some(local) = LocalSearch::new(self.compiled, &self.best) else {
             return Ok(());
         };
-        let mut pools: Vec<Vec<Vec<Option<usize>>>> =
-            self.best.iter().map(|row| vec![row.clone()]).collect();
-        let seed = (self.options.seed % (i32::MAX as u64)) as i32;
+        // The schedules priced before, if any, and the incumbent's.
+        let mut pools = std::mem::take(&mut self.priced);
+        pools.resize(self.best.len(), Vec::new());
+        for (pool, row) in pools.iter_mut().zip(&self.best) {
+            if !pool.contains(row) {
+                pool.push(row.clone());
+            }
+        }
+        let fixed = vec![false; pools.len()];
         let mut slowest = Duration::ZERO;
-        while !self.cancelled() && !self.bound_reached() {
+        self.generate_columns(&local, &mut pools, &fixed, until, usize::MAX, &mut slowest)?;
+        Ok(())
+    }
+
+    /// Column generation on the master over `pools`: each round solves its LP and adds, for
+    /// each staff member not `fixed`, their cheapest schedule at its prices when that improves
+    /// the LP. It stops when no schedule does, after `rounds` rounds, or before a round that
+    /// would end past `until` (at the slowest pricing seen, kept in `slowest`). While no one
+    /// is fixed, each round's Lagrangian is a bound. Returns the last LP's prices and values
+    /// (schedules added after it come last in their pools), or `None` when none was solved, and
+    /// whether the LP reached its optimum over all schedules (no schedule improved it).
+    fn generate_columns(
+        &mut self,
+        local: &LocalSearch,
+        pools: &mut [Vec<Vec<Option<usize>>>],
+        fixed: &[bool],
+        until: Instant,
+        rounds: usize,
+        slowest: &mut Duration,
+    ) -> Result<(Option<milp::master::Prices>, bool), SolveError> {
+        let compiled = self.compiled;
+        let seed = (self.options.seed % (i32::MAX as u64)) as i32;
+        let bounds = !fixed.contains(&true);
+        let mut last = None;
+        for _ in 0..rounds {
+            if self.cancelled() || (bounds && self.bound_reached()) {
+                break;
+            }
             let remaining = until
                 .saturating_duration_since(Instant::now())
                 .as_secs_f64();
@@ -812,39 +862,164 @@ impl<'a> Search<'a> {
                 seed,
                 solution_limit: None,
             };
-            let prices = milp::master::prices(compiled, &pools, &limits)
+            let prices = milp::master::prices(compiled, pools, &limits)
                 .map_err(|message| SolveError::Solver { message })?;
             let Some(prices) = prices else { break };
+            // Each worker prices every `workers`-th staff member not fixed; a worker stops
+            // before a pricing that would end past `until` (at the slowest pricing seen).
+            let unfixed: Vec<usize> = (0..pools.len()).filter(|&e| !fixed[e]).collect();
+            let workers = (self.options.threads.max(1) as usize).min(unfixed.len().max(1));
+            type Priced = Vec<(usize, Option<(i64, Vec<Option<usize>>)>, Duration)>;
+            let priced: Vec<Priced> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|w| {
+                        let (unfixed, per_choice, slowest) =
+                            (&unfixed, &prices.per_choice, *slowest);
+                        scope.spawn(move || {
+                            let mut slowest = slowest;
+                            let mut out: Priced = Vec::new();
+                            for &e in unfixed.iter().skip(w).step_by(workers) {
+                                if Instant::now() + slowest >= until {
+                                    break;
+                                }
+                                let pricing = Instant::now();
+                                let result = local.price(e, &per_choice[e]);
+                                let elapsed = pricing.elapsed();
+                                slowest = slowest.max(elapsed);
+                                let priced = result.is_some();
+                                out.push((e, result, elapsed));
+                                if !priced {
+                                    break;
+                                }
+                            }
+                            out
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+            let mut priced: Priced = priced.into_iter().flatten().collect();
+            priced.sort_unstable_by_key(|&(e, _, _)| e);
+            // A round cut short (out of time, or a staff member the programme cannot price)
+            // gives no bound.
+            let complete = priced.len() == unfixed.len() && priced.iter().all(|p| p.1.is_some());
             let mut least_total = 0i64;
             let mut added = 0;
-            for (e, pool) in pools.iter_mut().enumerate() {
-                // A round cut short gives no bound; one that would end past the phase's end
-                // (at the slowest pricing seen) is not started.
-                if Instant::now() + slowest >= until {
-                    return Ok(());
-                }
-                let pricing = Instant::now();
-                let Some((least, schedule)) = local.price(e, &prices.per_choice[e]) else {
-                    // The programme cannot price this staff member: no bound this way.
-                    return Ok(());
+            for (e, result, elapsed) in priced {
+                *slowest = (*slowest).max(elapsed);
+                let Some((least, schedule)) = result else {
+                    continue;
                 };
-                slowest = slowest.max(pricing.elapsed());
                 least_total += least;
+                let pool = &mut pools[e];
                 if least < prices.per_staff[e] && !pool.contains(&schedule) {
                     pool.push(schedule);
                     added += 1;
                 }
             }
+            if !complete {
+                last = Some(prices);
+                break;
+            }
             let bound = prices.constant + least_total as f64 / milp::master::PRICE_SCALE;
-            if bound > self.bound {
+            if bounds && bound > self.bound {
                 self.bound = bound;
                 self.report_progress("schedules' bound");
             }
+            last = Some(prices);
             if added == 0 {
-                break;
+                return Ok((last, true));
             }
         }
-        Ok(())
+        Ok((last, false))
+    }
+
+    /// A roster from the set partition's LP by diving: column generation towards the LP's
+    /// optimum for up to `root_seconds` (each round's Lagrangian is a bound), then, repeatedly,
+    /// each staff member whose LP takes one schedule at `DIVE_FIX_VALUE` or more is fixed to it
+    /// (or, when none is, the one with the largest value), with `DIVE_ROUNDS` rounds of column
+    /// generation for the others after each fixing. When the dive's `seconds` run out, everyone
+    /// left takes their schedule of largest value. The roster is offered as the incumbent.
+    /// Returns whether the root LP reached its optimum (its bound is then the LP's value).
+    fn price_and_dive(&mut self, root_seconds: f64, seconds: f64) -> Result<bool, SolveError> {
+        let now = Instant::now();
+        let until = now + Duration::from_secs_f64(seconds.max(0.0));
+        let root_until = now + Duration::from_secs_f64(root_seconds.clamp(0.0, seconds.max(0.0)));
+        let Some(local) = LocalSearch::new(self.compiled, &self.best) else {
+            return Ok(false);
+        };
+        let mut pools: Vec<Vec<Vec<Option<usize>>>> =
+            self.best.iter().map(|row| vec![row.clone()]).collect();
+        let mut fixed = vec![false; pools.len()];
+        let mut slowest = Duration::ZERO;
+        let (root, converged) = self.generate_columns(
+            &local,
+            &mut pools,
+            &fixed,
+            root_until,
+            usize::MAX,
+            &mut slowest,
+        )?;
+        let Some(root) = root else {
+            self.priced = pools;
+            return Ok(converged);
+        };
+        if !converged {
+            // A root that did not converge in its time gives fractional values too far from
+            // a roster to dive from; the bound phase goes on from its schedules.
+            self.priced = pools;
+            return Ok(false);
+        }
+        let mut values: Vec<Vec<f64>> = root.values;
+        let mut first = true;
+        while fixed.contains(&false) {
+            let prices = if first {
+                first = false;
+                None
+            } else {
+                self.generate_columns(&local, &mut pools, &fixed, until, DIVE_ROUNDS, &mut slowest)?
+                    .0
+            };
+            if self.cancelled() {
+                return Ok(converged);
+            }
+            // Without a new LP (out of time), the last one's values finish the dive.
+            let out_of_time = Instant::now() >= until;
+            if let Some(prices) = prices {
+                values = prices.values;
+            }
+            let mut largest: Option<(f64, usize, usize)> = None;
+            let mut fixings = Vec::new();
+            for (e, values) in values.iter().enumerate() {
+                if fixed[e] {
+                    continue;
+                }
+                let (j, value) = values
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .fold((0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+                if out_of_time || value >= DIVE_FIX_VALUE {
+                    fixings.push((e, j));
+                } else if largest.is_none_or(|(v, _, _)| value > v) {
+                    largest = Some((value, e, j));
+                }
+            }
+            if fixings.is_empty() {
+                fixings.extend(largest.map(|(_, e, j)| (e, j)));
+            }
+            for (e, j) in fixings {
+                let schedule = pools[e].swap_remove(j);
+                pools[e] = vec![schedule];
+                fixed[e] = true;
+            }
+        }
+        let roster: Vec<Vec<Option<usize>>> = pools.into_iter().map(|mut p| p.remove(0)).collect();
+        self.offer(roster);
+        Ok(converged)
     }
 
     fn finish(self) -> Solution {
@@ -1294,6 +1469,31 @@ mod tests {
                 bound <= optimum.report.objective,
                 "bound {} above the optimum {}", search.bound, optimum.report.objective
             );
+        }
+
+        /// A dive from the set partition's LP leaves a roster that keeps every hard rule (and is
+        /// no better than the optimum), and its root's bound never exceeds the optimum.
+        #[test]
+        fn a_dive_gives_a_roster_that_keeps_the_rules(problem in arbitrary_problem()) {
+            let compiled = Compiled::new(&problem).unwrap();
+            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+            proptest::prop_assume!(check(&problem, &compiled.plan_of(&problem, &empty)).is_empty());
+            let options = SolveOptions {
+                time_limit: Duration::from_secs(20),
+                ..SolveOptions::default()
+            };
+            let optimum = solve(&problem, &options).unwrap();
+            proptest::prop_assume!(optimum.report.status == SolveStatus::Optimal);
+            let mut search = Search::new(&problem, &compiled, &options, Instant::now());
+            search.offer(empty);
+            let converged = search.price_and_dive(10.0, 10.0).unwrap();
+            proptest::prop_assert!(converged, "the root LP of a small problem converges");
+            let plan = compiled.plan_of(&problem, &search.best);
+            let violations = check(&problem, &plan);
+            proptest::prop_assert!(violations.is_empty(), "{:?}", violations);
+            proptest::prop_assert!(search.best_objective >= optimum.report.objective);
+            let bound = (search.bound - 1e-6).ceil() as i64;
+            proptest::prop_assert!(bound <= optimum.report.objective);
         }
     }
 }

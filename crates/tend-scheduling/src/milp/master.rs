@@ -27,6 +27,8 @@ pub(crate) struct Prices {
     pub per_staff: Vec<i64>,
     /// `Σ_r μ_r·level_r`, unscaled.
     pub constant: f64,
+    /// `values[e][j]`: the LP value of staff `e` taking the `j`th schedule of their pool.
+    pub values: Vec<Vec<f64>>,
 }
 
 /// Solves the LP relaxation of the master over `pools` (every pool non-empty) and returns its
@@ -106,6 +108,12 @@ pub(crate) fn prices(
     let solution = solved.get_solution();
     let duals = solution.dual_rows();
     let staff_count = pools.len();
+    // The schedules' columns come first, pool by pool, in the order they were added.
+    let mut columns = solution.columns().iter().copied();
+    let values = pools
+        .iter()
+        .map(|pool| columns.by_ref().take(pool.len()).collect())
+        .collect();
     let choices = shifts + 1;
     let mut per_choice: Vec<Vec<i64>> = (0..staff_count)
         .map(|e| {
@@ -150,5 +158,6 @@ pub(crate) fn prices(
         per_choice,
         per_staff,
         constant,
+        values,
     }))
 }
