@@ -29,6 +29,67 @@ pub(crate) struct Prices {
     pub constant: f64,
     /// `values[e][j]`: the LP value of staff `e` taking the `j`th schedule of their pool.
     pub values: Vec<Vec<f64>>,
+    /// The scaled price of each cover row (see `cover_rows`), clamped to its sign and weight.
+    pub rows: Vec<i64>,
+}
+
+/// The cover rows of the master, in order: `(cover item, level, under, weight)`.
+fn cover_rows(compiled: &Compiled) -> Vec<(usize, i64, bool, i64)> {
+    compiled
+        .cover
+        .iter()
+        .enumerate()
+        .flat_map(|(c, cover)| {
+            cover
+                .slack_levels()
+                .map(move |(weight, level, under)| (c, level, under, weight))
+        })
+        .collect()
+}
+
+/// Each staff member's scaled cost of each choice at the cover rows' scaled prices `rows`
+/// (`per_choice` of [`Prices`]), and `Σ_r μ_r·level_r`, unscaled.
+pub(crate) fn at_row_prices(compiled: &Compiled, rows: &[i64]) -> (Vec<Vec<i64>>, f64) {
+    let shifts = compiled.shifts;
+    let choices = shifts + 1;
+    let mut per_choice: Vec<Vec<i64>> = compiled
+        .staff
+        .iter()
+        .map(|staff| {
+            let mut costs = vec![0i64; compiled.days * choices];
+            for d in 0..compiled.days {
+                for c in 0..choices {
+                    let choice = (c < shifts).then_some(c);
+                    costs[d * choices + c] = staff.cost_of(shifts, d, choice) * PRICE_SCALE as i64;
+                }
+            }
+            costs
+        })
+        .collect();
+    let mut constant = 0.0;
+    for (&(c, level, _, _), &scaled) in cover_rows(compiled).iter().zip(rows) {
+        if scaled == 0 {
+            continue;
+        }
+        // The bound uses the scaled price exactly as the schedules are priced.
+        constant += scaled as f64 / PRICE_SCALE * level as f64;
+        let cover = &compiled.cover[c];
+        for (e, costs) in per_choice.iter_mut().enumerate() {
+            if cover.eligible[e] {
+                costs[cover.day * choices + cover.shift] -= scaled;
+            }
+        }
+    }
+    (per_choice, constant)
+}
+
+/// The rows' prices `alpha·center + (1 − alpha)·rows`, rounded: within the same bounds as both.
+pub(crate) fn smoothed_rows(center: &[i64], rows: &[i64], alpha: f64) -> Vec<i64> {
+    center
+        .iter()
+        .zip(rows)
+        .map(|(&c, &r)| (alpha * c as f64 + (1.0 - alpha) * r as f64).round() as i64)
+        .collect()
 }
 
 /// Solves the LP relaxation of the master over `pools` (every pool non-empty) and returns its
@@ -114,42 +175,21 @@ pub(crate) fn prices(
         .iter()
         .map(|pool| columns.by_ref().take(pool.len()).collect())
         .collect();
-    let choices = shifts + 1;
-    let mut per_choice: Vec<Vec<i64>> = (0..staff_count)
-        .map(|e| {
-            let staff = &compiled.staff[e];
-            let mut costs = vec![0i64; compiled.days * choices];
-            for d in 0..compiled.days {
-                for c in 0..choices {
-                    let choice = (c < shifts).then_some(c);
-                    costs[d * choices + c] = staff.cost_of(shifts, d, choice) * PRICE_SCALE as i64;
-                }
-            }
-            costs
+    // Prices of the right sign and within the slack's weight keep the Lagrangian a bound.
+    let rows: Vec<i64> = cover_rows
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, _, under, weight))| {
+            let dual = duals[staff_count + i];
+            let price = if under {
+                dual.clamp(0.0, weight as f64)
+            } else {
+                dual.clamp(-(weight as f64), 0.0)
+            };
+            (price * PRICE_SCALE).round() as i64
         })
         .collect();
-    let mut constant = 0.0;
-    for (i, &(c, level, under, weight)) in cover_rows.iter().enumerate() {
-        // Prices of the right sign and within the slack's weight keep the Lagrangian a bound.
-        let dual = duals[staff_count + i];
-        let price = if under {
-            dual.clamp(0.0, weight as f64)
-        } else {
-            dual.clamp(-(weight as f64), 0.0)
-        };
-        let scaled = (price * PRICE_SCALE).round() as i64;
-        if scaled == 0 {
-            continue;
-        }
-        // The bound uses the scaled price exactly as the schedules are priced.
-        constant += scaled as f64 / PRICE_SCALE * level as f64;
-        let cover = &compiled.cover[c];
-        for (e, costs) in per_choice.iter_mut().enumerate() {
-            if cover.eligible[e] {
-                costs[cover.day * choices + cover.shift] -= scaled;
-            }
-        }
-    }
+    let (per_choice, constant) = at_row_prices(compiled, &rows);
     let per_staff = duals[..staff_count]
         .iter()
         .map(|&dual| (dual * PRICE_SCALE).round() as i64)
@@ -159,5 +199,6 @@ pub(crate) fn prices(
         per_staff,
         constant,
         values,
+        rows,
     }))
 }
