@@ -237,8 +237,9 @@ const SMOOTHING: f64 = 0.5;
 /// (60 s, 2 threads: the dive alone gave 3 529 / 745 / 1 954 on Instances 16 / 9 / 6, against
 /// 3 225 / 439 / 1 952 with 10 rounds and fixing at 0.9; Instance 10 then reached its optimum).
 const DIVE_ROUNDS: usize = 50;
-/// A dive fixes every staff member whose LP takes one schedule at least this much (0.99 against
-/// 0.9, 50 rounds against 10: the dive gave Instance 7 1 059 against 1 164).
+/// A dive fixes every staff member whose LP takes one schedule at least this much (with 50
+/// rounds, 0.9 against 0.99: the dive gave Instances 9 / 7 439 / 1 059 against 544 / 1 059; with
+/// 10 rounds and 0.9, Instance 7's gave 1 164).
 const DIVE_FIX_VALUE: f64 = 0.9;
 /// Shares of the time limit for the dive, and for its root LP within it.
 const DIVE_SHARE: f64 = 0.3;
