@@ -1043,34 +1043,19 @@ impl<'a> Search<'a> {
             usize::MAX,
             &mut slowest,
         )?;
-        let Some(root) = root else {
-            self.priced = pools;
-            return Ok(converged);
+        let root = match root {
+            Some(root) if converged => root,
+            _ => {
+                // A root that did not converge in its time gives fractional values too far
+                // from a roster to dive from; the bound phase goes on from its schedules.
+                self.priced = pools;
+                return Ok(false);
+            }
         };
-        if !converged {
-            // A root that did not converge in its time gives fractional values too far from
-            // a roster to dive from; the bound phase goes on from its schedules.
-            self.priced = pools;
-            return Ok(false);
-        }
         let mut values: Vec<Vec<f64>> = root.values;
-        let mut first = true;
-        while fixed.contains(&false) {
-            let prices = if first {
-                first = false;
-                None
-            } else {
-                self.generate_columns(&local, &mut pools, &fixed, until, DIVE_ROUNDS, &mut slowest)?
-                    .0
-            };
-            if self.cancelled() {
-                return Ok(converged);
-            }
-            // Without a new LP (out of time), the last one's values finish the dive.
+        loop {
+            // Out of time, the last LP's values finish the dive.
             let out_of_time = Instant::now() >= until;
-            if let Some(prices) = prices {
-                values = prices.values;
-            }
             let mut largest: Option<(f64, usize, usize)> = None;
             let mut fixings = Vec::new();
             for (e, values) in values.iter().enumerate() {
@@ -1096,10 +1081,27 @@ impl<'a> Search<'a> {
                 pools[e] = vec![schedule];
                 fixed[e] = true;
             }
+            if !fixed.contains(&false) {
+                break;
+            }
+            let (prices, _) = self.generate_columns(
+                &local,
+                &mut pools,
+                &fixed,
+                until,
+                DIVE_ROUNDS,
+                &mut slowest,
+            )?;
+            if self.cancelled() {
+                return Ok(true);
+            }
+            if let Some(prices) = prices {
+                values = prices.values;
+            }
         }
         let roster: Vec<Vec<Option<usize>>> = pools.into_iter().map(|mut p| p.remove(0)).collect();
         self.offer(roster);
-        Ok(converged)
+        Ok(true)
     }
 
     fn finish(self) -> Solution {
