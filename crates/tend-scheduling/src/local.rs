@@ -728,12 +728,7 @@ impl<'a> LocalSearch<'a> {
         for &(_, d, value) in &changes {
             schedule[d] = (value != OFF).then_some(usize::from(value));
         }
-        let choices = self.shifts + 1;
-        let total = schedule
-            .iter()
-            .enumerate()
-            .map(|(d, choice)| prices[d * choices + choice.unwrap_or(self.shifts)])
-            .sum();
+        let total = crate::milp::master::price_of(prices, &schedule, self.shifts);
         Some((total, schedule))
     }
 

@@ -902,14 +902,8 @@ impl<'a> Search<'a> {
                 for (e, (least, schedule)) in priced {
                     least_total += least;
                     // It improves the LP when its reduced cost at the LP's prices is negative.
-                    let at_lp: i64 = schedule
-                        .iter()
-                        .enumerate()
-                        .map(|(d, c)| {
-                            prices.per_choice[e]
-                                [d * (compiled.shifts + 1) + c.unwrap_or(compiled.shifts)]
-                        })
-                        .sum();
+                    let at_lp =
+                        milp::master::price_of(&prices.per_choice[e], &schedule, compiled.shifts);
                     let pool = &mut pools[e];
                     if at_lp < prices.per_staff[e] && !pool.contains(&schedule) {
                         pool.push(schedule);
@@ -925,14 +919,7 @@ impl<'a> Search<'a> {
                     .enumerate()
                     .filter(|&(e, _)| fixed[e])
                     .map(|(e, pool)| {
-                        pool[0]
-                            .iter()
-                            .enumerate()
-                            .map(|(d, c)| {
-                                per_choice[e]
-                                    [d * (compiled.shifts + 1) + c.unwrap_or(compiled.shifts)]
-                            })
-                            .sum::<i64>()
+                        milp::master::price_of(&per_choice[e], &pool[0], compiled.shifts)
                     })
                     .sum();
                 let lagrangian =

@@ -83,6 +83,16 @@ pub(crate) fn at_row_prices(compiled: &Compiled, rows: &[i64]) -> (Vec<Vec<i64>>
     (per_choice, constant)
 }
 
+/// The scaled price of `schedule` at the costs `costs` of one staff member (a row of
+/// `per_choice`).
+pub(crate) fn price_of(costs: &[i64], schedule: &[Option<usize>], shifts: usize) -> i64 {
+    schedule
+        .iter()
+        .enumerate()
+        .map(|(d, choice)| costs[d * (shifts + 1) + choice.unwrap_or(shifts)])
+        .sum()
+}
+
 /// The rows' prices `alpha·center + (1 − alpha)·rows`, rounded: within the same bounds as both.
 pub(crate) fn smoothed_rows(center: &[i64], rows: &[i64], alpha: f64) -> Vec<i64> {
     center
@@ -125,9 +135,8 @@ pub(crate) fn prices(
         // Row e: staff member e takes one schedule.
         constraints.push(one.eq(1.0));
     }
-    // (cover, level, under, weight) of each cover row, in row order after the staff rows.
-    let mut cover_rows = Vec::new();
-    for (c, cover) in compiled.cover.iter().enumerate() {
+    // The cover rows, after the staff rows, in the order of `cover_rows`.
+    for cover in &compiled.cover {
         let mut assigned = Expression::with_capacity(8);
         for &(e, v) in &by_slot[cover.day * shifts + cover.shift] {
             if cover.eligible[e] {
@@ -138,7 +147,6 @@ pub(crate) fn prices(
             let slack = variables.add(variable().min(0.0));
             objective.add_mul(weight as f64, slack);
             let mut expr = assigned.clone();
-            cover_rows.push((c, level, under, weight));
             if under {
                 expr.add_mul(1.0, slack);
                 constraints.push(expr.geq(level as f64));
@@ -176,7 +184,7 @@ pub(crate) fn prices(
         .map(|pool| columns.by_ref().take(pool.len()).collect())
         .collect();
     // Prices of the right sign and within the slack's weight keep the Lagrangian a bound.
-    let rows: Vec<i64> = cover_rows
+    let rows: Vec<i64> = cover_rows(compiled)
         .iter()
         .enumerate()
         .map(|(i, &(_, _, under, weight))| {
