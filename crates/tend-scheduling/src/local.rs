@@ -718,9 +718,17 @@ impl<'a> LocalSearch<'a> {
 
     /// Staff member `e`'s schedule over the whole horizon of least total price (see `replan`),
     /// with that price; `None` when the horizon is too long for the programme.
-    pub fn price(&self, e: usize, prices: &[i64]) -> Option<(i64, Vec<Option<usize>>)> {
+    /// Staff member `e`'s schedule of least total price (see `replan`) that differs from the
+    /// roster held only on days `first..=last`, with that price (over the whole horizon);
+    /// `None` when the window is too long for the programme or nothing keeps the rules.
+    pub fn price_window(
+        &self,
+        e: usize,
+        prices: &[i64],
+        (first, last): (usize, usize),
+    ) -> Option<(i64, Vec<Option<usize>>)> {
         let mut changes = Vec::new();
-        if self.days == 0 || !self.replan(e, 0, self.days - 1, Some(prices), &mut changes) {
+        if !self.replan(e, first, last, Some(prices), &mut changes) {
             return None;
         }
         let days = self.days;

@@ -245,6 +245,19 @@ const DIVE_FIX_VALUE: f64 = 0.9;
 /// Instance 10's dive short in two runs of three; with 40% it finishes in 21 s, optimal).
 const DIVE_SHARE: f64 = 0.4;
 const DIVE_ROOT_SHARE: f64 = 0.15;
+/// Window dives, where no dive from the whole horizon's LP gave the start: days per window at
+/// first on horizons too long to price whole and on those whose root did not converge, and at
+/// least; seconds per window and the root's share of them.
+const WINDOW_DAYS: usize = 28;
+const PRICED_WINDOW_DAYS: usize = 14;
+const MIN_WINDOW_DAYS: usize = 7;
+const WINDOW_SECONDS: f64 = 6.0;
+const WINDOW_ROOT_SHARE: f64 = 0.5;
+/// Shares of the time limit at which window dives begin, on long horizons and on horizons
+/// whose root did not converge (the search improves the start before), and by which they end.
+const WINDOWS_FROM_LONG: f64 = 0.3;
+const WINDOWS_FROM_PRICED: f64 = 0.5;
+const WINDOWS_UNTIL: f64 = 0.9;
 
 struct Search<'a> {
     problem: &'a Problem,
@@ -264,6 +277,15 @@ struct Search<'a> {
     /// Schedules the set partition's column generation priced, per staff member, for a later
     /// bound phase to go on from (empty when there are none).
     priced: Vec<Vec<Vec<Option<usize>>>>,
+}
+
+/// How a dive ended.
+enum Dive {
+    /// Everyone fixed: a roster that keeps every hard rule.
+    Roster(Vec<Vec<Option<usize>>>),
+    /// The root LP did not reach its optimum in time: the schedules priced so far.
+    RootUnsolved(Vec<Vec<Vec<Option<usize>>>>),
+    Cancelled,
 }
 
 /// Size of a built model.
@@ -328,6 +350,22 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
             SEARCH_SHARE_WITHOUT_BOUND
         };
         let search_end = started + Duration::from_secs_f64(search_share * total);
+        // Where no dive from the whole horizon's LP gave the start, the search first improves
+        // the start, then dives over windows of days until they stop gaining.
+        if !schedules_priced || !root_converged {
+            let (from, length) = if schedules_priced {
+                (WINDOWS_FROM_PRICED, PRICED_WINDOW_DAYS)
+            } else {
+                (WINDOWS_FROM_LONG, WINDOW_DAYS)
+            };
+            search.large_neighbourhood_search(started + Duration::from_secs_f64(from * total))?;
+            search.end_phase("search");
+            search.window_dives(
+                started + Duration::from_secs_f64(WINDOWS_UNTIL * total),
+                length,
+            )?;
+            search.end_phase("window dives");
+        }
         search.large_neighbourhood_search(search_end)?;
         search.end_phase("search");
         if schedules_priced && !root_converged && !search.bound_reached() && !search.cancelled() {
@@ -831,7 +869,16 @@ impl<'a> Search<'a> {
         }
         let fixed = vec![false; pools.len()];
         let mut slowest = Duration::ZERO;
-        self.generate_columns(&local, &mut pools, &fixed, until, usize::MAX, &mut slowest)?;
+        let whole = (0, self.compiled.days - 1);
+        self.generate_columns(
+            &local,
+            whole,
+            &mut pools,
+            &fixed,
+            until,
+            usize::MAX,
+            &mut slowest,
+        )?;
         Ok(())
     }
 
@@ -845,9 +892,11 @@ impl<'a> Search<'a> {
     /// in `slowest`). While no one is fixed, each round's Lagrangian is a bound. Returns the last
     /// LP's prices and values (schedules added after it come last in their pools), or `None`
     /// when none was solved, and whether the LP reached its optimum over all schedules.
+    #[allow(clippy::too_many_arguments)]
     fn generate_columns(
         &mut self,
         local: &LocalSearch,
+        window: (usize, usize),
         pools: &mut [Vec<Vec<Option<usize>>>],
         fixed: &[bool],
         until: Instant,
@@ -856,7 +905,8 @@ impl<'a> Search<'a> {
     ) -> Result<(Option<milp::master::Prices>, bool), SolveError> {
         let compiled = self.compiled;
         let seed = (self.options.seed % (i32::MAX as u64)) as i32;
-        let bounds = !fixed.contains(&true);
+        // A Lagrangian bounds the problem only when everyone is free over the whole horizon.
+        let bounds = window == (0, compiled.days - 1) && !fixed.contains(&true);
         let unfixed: Vec<usize> = (0..pools.len()).filter(|&e| !fixed[e]).collect();
         // The prices of the largest Lagrangian so far, and that Lagrangian (of the problem with
         // the fixed staff members' schedules as they are).
@@ -880,7 +930,7 @@ impl<'a> Search<'a> {
                 seed,
                 solution_limit: None,
             };
-            let prices = milp::master::prices(compiled, pools, &limits)
+            let prices = milp::master::prices(compiled, pools, window, &limits)
                 .map_err(|message| SolveError::Solver { message })?;
             let Some(prices) = prices else { break };
             let mut alpha = if center.is_some() { SMOOTHING } else { 0.0 };
@@ -896,7 +946,7 @@ impl<'a> Search<'a> {
                     _ => (&prices.rows, &prices.per_choice, prices.constant),
                 };
                 let (priced, complete) =
-                    self.price_all(local, per_choice, &unfixed, until, slowest);
+                    self.price_all(local, window, per_choice, &unfixed, until, slowest);
                 let mut least_total = 0i64;
                 let mut added = 0;
                 for (e, (least, schedule)) in priced {
@@ -951,9 +1001,11 @@ impl<'a> Search<'a> {
     /// `workers`-th staff member and stops before a pricing that would end past `until` (at the
     /// slowest pricing seen, kept in `slowest`). The second value is whether every one was
     /// priced: not when time ran out or the programme cannot price a staff member.
+    #[allow(clippy::too_many_arguments)]
     fn price_all(
         &self,
         local: &LocalSearch,
+        window: (usize, usize),
         per_choice: &[Vec<i64>],
         staff: &[usize],
         until: Instant,
@@ -973,7 +1025,7 @@ impl<'a> Search<'a> {
                                 break;
                             }
                             let pricing = Instant::now();
-                            let result = local.price(e, &per_choice[e]);
+                            let result = local.price_window(e, &per_choice[e], window);
                             let elapsed = pricing.elapsed();
                             slowest = slowest.max(elapsed);
                             let priced = result.is_some();
@@ -1004,13 +1056,70 @@ impl<'a> Search<'a> {
         (priced, complete)
     }
 
-    /// A roster from the set partition's LP by diving: column generation towards the LP's
-    /// optimum for up to `root_seconds` (each round's Lagrangian is a bound), then, repeatedly,
-    /// each staff member whose LP takes one schedule at `DIVE_FIX_VALUE` or more is fixed to it
-    /// (or, when none is, the one with the largest value), with `DIVE_ROUNDS` rounds of column
-    /// generation for the others after each fixing. When the dive's `seconds` run out, everyone
-    /// left takes their schedule of largest value. The roster is offered as the incumbent.
-    /// Returns whether the root LP reached its optimum (its bound is then the LP's value).
+    /// Dives over windows of days in turn, everyone else as in the incumbent, each roster
+    /// offered as the incumbent, until `until` or until a whole sweep over the horizon gains
+    /// nothing. Windows of `length` days start `length / 2` apart (the last one ends on the
+    /// horizon's last day); a window whose root does not converge or whose dive does not end in
+    /// its time halves the length of the windows, down to `MIN_WINDOW_DAYS`.
+    fn window_dives(&mut self, until: Instant, length: usize) -> Result<(), SolveError> {
+        let days = self.compiled.days;
+        let starts_of = |length: usize| -> Vec<usize> {
+            let mut starts: Vec<usize> = (0..days.saturating_sub(length) + 1)
+                .step_by((length / 2).max(1))
+                .collect();
+            if starts.last().is_some_and(|&s| s + length < days) {
+                starts.push(days - length);
+            }
+            starts
+        };
+        let mut length = length.min(days);
+        let mut starts = starts_of(length);
+        let mut next = 0;
+        // The incumbent's objective when the sweep in progress began, and its windows left.
+        let mut sweep = (self.best_objective, starts.len());
+        while !self.cancelled() && !self.bound_reached() {
+            let now = Instant::now();
+            if now + Duration::from_secs_f64(WINDOW_SECONDS * 0.5) >= until {
+                break;
+            }
+            if sweep.1 == 0 {
+                if self.best_objective >= sweep.0 {
+                    break;
+                }
+                sweep = (self.best_objective, starts.len());
+            }
+            sweep.1 -= 1;
+            let Some(local) = LocalSearch::new(self.compiled, &self.best) else {
+                break;
+            };
+            let first = starts[next % starts.len()];
+            next += 1;
+            let window = (first, first + length - 1);
+            let window_until = (now + Duration::from_secs_f64(WINDOW_SECONDS)).min(until);
+            let root_until = now + Duration::from_secs_f64(WINDOW_SECONDS * WINDOW_ROOT_SHARE);
+            let outcome = self.dive(&local, window, root_until.min(window_until), window_until)?;
+            let in_time = match outcome {
+                Dive::Roster(roster) => {
+                    self.offer(roster);
+                    Instant::now() < window_until
+                }
+                Dive::RootUnsolved(_) => false,
+                Dive::Cancelled => break,
+            };
+            if !in_time && length > MIN_WINDOW_DAYS {
+                length = (length / 2).max(MIN_WINDOW_DAYS);
+                starts = starts_of(length);
+                next = starts.iter().position(|&s| s >= first).unwrap_or(0);
+                sweep = (self.best_objective, starts.len());
+            }
+        }
+        Ok(())
+    }
+
+    /// The dive over the whole horizon (see `dive`), right after the first look; its roster is
+    /// offered as the incumbent. A root that does not converge leaves its schedules to the
+    /// bound phase. Returns whether the root LP reached its optimum (its bound is then the LP's
+    /// value).
     fn price_and_dive(&mut self, root_seconds: f64, seconds: f64) -> Result<bool, SolveError> {
         let now = Instant::now();
         let until = now + Duration::from_secs_f64(seconds.max(0.0));
@@ -1018,12 +1127,43 @@ impl<'a> Search<'a> {
         let Some(local) = LocalSearch::new(self.compiled, &self.best) else {
             return Ok(false);
         };
+        let whole = (0, self.compiled.days - 1);
+        match self.dive(&local, whole, root_until, until)? {
+            Dive::Roster(roster) => {
+                self.offer(roster);
+                Ok(true)
+            }
+            Dive::Cancelled => Ok(true),
+            Dive::RootUnsolved(pools) => {
+                // A root that did not converge in its time gives fractional values too far
+                // from a roster to dive from; the bound phase goes on from its schedules.
+                self.priced = pools;
+                Ok(false)
+            }
+        }
+    }
+
+    /// A roster from the set partition's LP by diving, everyone free on the days of `window`
+    /// and as in `local`'s roster outside it: column generation towards the LP's optimum until
+    /// `root_until` (over the whole horizon each round's Lagrangian is a bound), then,
+    /// repeatedly, each staff member whose LP takes one schedule at `DIVE_FIX_VALUE` or more is
+    /// fixed to it (or, when none is, the one with the largest value), with `DIVE_ROUNDS`
+    /// rounds of column generation for the others after each fixing. At `until`, everyone left
+    /// takes their schedule of largest value.
+    fn dive(
+        &mut self,
+        local: &LocalSearch,
+        window: (usize, usize),
+        root_until: Instant,
+        until: Instant,
+    ) -> Result<Dive, SolveError> {
         let mut pools: Vec<Vec<Vec<Option<usize>>>> =
-            self.best.iter().map(|row| vec![row.clone()]).collect();
+            local.roster().into_iter().map(|row| vec![row]).collect();
         let mut fixed = vec![false; pools.len()];
         let mut slowest = Duration::ZERO;
         let (root, converged) = self.generate_columns(
-            &local,
+            local,
+            window,
             &mut pools,
             &fixed,
             root_until,
@@ -1032,12 +1172,7 @@ impl<'a> Search<'a> {
         )?;
         let root = match root {
             Some(root) if converged => root,
-            _ => {
-                // A root that did not converge in its time gives fractional values too far
-                // from a roster to dive from; the bound phase goes on from its schedules.
-                self.priced = pools;
-                return Ok(false);
-            }
+            _ => return Ok(Dive::RootUnsolved(pools)),
         };
         let mut values: Vec<Vec<f64>> = root.values;
         loop {
@@ -1072,7 +1207,8 @@ impl<'a> Search<'a> {
                 break;
             }
             let (prices, _) = self.generate_columns(
-                &local,
+                local,
+                window,
                 &mut pools,
                 &fixed,
                 until,
@@ -1080,15 +1216,15 @@ impl<'a> Search<'a> {
                 &mut slowest,
             )?;
             if self.cancelled() {
-                return Ok(true);
+                return Ok(Dive::Cancelled);
             }
             if let Some(prices) = prices {
                 values = prices.values;
             }
         }
-        let roster: Vec<Vec<Option<usize>>> = pools.into_iter().map(|mut p| p.remove(0)).collect();
-        self.offer(roster);
-        Ok(true)
+        Ok(Dive::Roster(
+            pools.into_iter().map(|mut p| p.remove(0)).collect(),
+        ))
     }
 
     fn finish(self) -> Solution {
@@ -1573,6 +1709,42 @@ mod tests {
             proptest::prop_assert!(search.best_objective >= optimum);
             let bound = (search.bound - 1e-6).ceil() as i64;
             proptest::prop_assert!(bound <= optimum);
+        }
+
+        /// A dive over a window of days, from a roster the annealing left, keeps every hard
+        /// rule and the days outside the window as they were, and gives no bound.
+        #[test]
+        fn a_window_dive_keeps_the_rules_and_the_days_outside(
+            problem in arbitrary_problem(),
+            seed in 0u64..1000,
+            first in 0usize..4,
+            length in 1usize..5,
+        ) {
+            let mut problem = problem;
+            problem.fairness = None;
+            let compiled = Compiled::new(&problem).unwrap();
+            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+            proptest::prop_assume!(check(&problem, &compiled.plan_of(&problem, &empty)).is_empty());
+            let mut local = LocalSearch::new(&compiled, &empty).unwrap();
+            local.anneal(&mut Rng(seed), 2_000, 20.0, 0.5, &|| false);
+            let start = local.roster();
+            let first = first.min(compiled.days - 1);
+            let last = (first + length - 1).min(compiled.days - 1);
+            let options = options();
+            let mut search = Search::new(&problem, &compiled, &options, Instant::now());
+            let until = Instant::now() + Duration::from_secs(10);
+            let dive = search.dive(&local, (first, last), until, until).unwrap();
+            let Dive::Roster(roster) = dive else {
+                return Err(proptest::test_runner::TestCaseError::fail("a small window's root converges"));
+            };
+            let violations = check(&problem, &compiled.plan_of(&problem, &roster));
+            proptest::prop_assert!(violations.is_empty(), "{:?}", violations);
+            for (row, held) in roster.iter().zip(&start) {
+                for d in (0..first).chain(last + 1..compiled.days) {
+                    proptest::prop_assert_eq!(row[d], held[d]);
+                }
+            }
+            proptest::prop_assert_eq!(search.bound, 0.0);
         }
     }
 }

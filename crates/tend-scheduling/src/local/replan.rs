@@ -321,9 +321,14 @@ impl LocalSearch<'_> {
                     } else {
                         exempt = true;
                     }
-                    let minutes = label.minutes + minutes_of(value);
+                    let mut minutes = label.minutes + minutes_of(value);
                     if minutes > max_minutes || minutes + max_rest[i + 1] < min_minutes {
                         continue;
+                    }
+                    if minutes >= min_minutes && minutes + max_rest[i + 1] <= max_minutes {
+                        // Neither limit can bind any more: every such count of minutes has
+                        // the same futures, so they are one state.
+                        minutes = min_minutes.max(0);
                     }
                     let mut limited = label.limited;
                     if working && limited_of[c] != usize::MAX {

@@ -103,13 +103,18 @@ pub(crate) fn smoothed_rows(center: &[i64], rows: &[i64], alpha: f64) -> Vec<i64
 }
 
 /// Solves the LP relaxation of the master over `pools` (every pool non-empty) and returns its
-/// prices, or `None` when HiGHS did not solve it to optimality.
+/// prices, or `None` when HiGHS did not solve it to optimality. Schedules of one staff member
+/// may differ only on the days of `window` (`(first, last)`); the LP has the cover rows of
+/// those days and the schedules' costs on them, so the rows of other days have no price, and
+/// each staff member's cost outside the window is added to their `per_staff` price.
 pub(crate) fn prices(
     compiled: &Compiled,
     pools: &[Vec<Vec<Option<usize>>>],
+    (first, last): (usize, usize),
     limits: &Limits,
 ) -> Result<Option<Prices>, String> {
     let shifts = compiled.shifts;
+    let inside = |d: usize| (first..=last).contains(&d);
     let mut variables = ProblemVariables::new();
     let mut objective = Expression::with_capacity(1024);
     let mut constraints = Vec::new();
@@ -119,15 +124,13 @@ pub(crate) fn prices(
         let mut one = Expression::with_capacity(pool.len());
         for schedule in pool {
             let v = variables.add(variable().min(0.0));
-            let cost: i64 = schedule
-                .iter()
-                .enumerate()
-                .map(|(d, &choice)| staff.cost_of(shifts, d, choice))
+            let cost: i64 = (first..=last)
+                .map(|d| staff.cost_of(shifts, d, schedule[d]))
                 .sum();
             objective.add_mul(cost as f64, v);
             one.add_mul(1.0, v);
-            for (d, choice) in schedule.iter().enumerate() {
-                if let Some(s) = choice {
+            for d in first..=last {
+                if let Some(s) = schedule[d] {
                     by_slot[d * shifts + s].push((e, v));
                 }
             }
@@ -136,7 +139,7 @@ pub(crate) fn prices(
         constraints.push(one.eq(1.0));
     }
     // The cover rows, after the staff rows, in the order of `cover_rows`.
-    for cover in &compiled.cover {
+    for cover in compiled.cover.iter().filter(|cover| inside(cover.day)) {
         let mut assigned = Expression::with_capacity(8);
         for &(e, v) in &by_slot[cover.day * shifts + cover.shift] {
             if cover.eligible[e] {
@@ -184,11 +187,15 @@ pub(crate) fn prices(
         .map(|pool| columns.by_ref().take(pool.len()).collect())
         .collect();
     // Prices of the right sign and within the slack's weight keep the Lagrangian a bound.
+    let mut row = staff_count;
     let rows: Vec<i64> = cover_rows(compiled)
         .iter()
-        .enumerate()
-        .map(|(i, &(_, _, under, weight))| {
-            let dual = duals[staff_count + i];
+        .map(|&(c, _, under, weight)| {
+            if !inside(compiled.cover[c].day) {
+                return 0;
+            }
+            let dual = duals[row];
+            row += 1;
             let price = if under {
                 dual.clamp(0.0, weight as f64)
             } else {
@@ -200,7 +207,15 @@ pub(crate) fn prices(
     let (per_choice, constant) = at_row_prices(compiled, &rows);
     let per_staff = duals[..staff_count]
         .iter()
-        .map(|&dual| (dual * PRICE_SCALE).round() as i64)
+        .zip(pools.iter().zip(&per_choice))
+        .map(|(&dual, (pool, costs))| {
+            // The same in every schedule of the pool.
+            let outside: i64 = (0..first)
+                .chain(last + 1..compiled.days)
+                .map(|d| costs[d * (shifts + 1) + pool[0][d].unwrap_or(shifts)])
+                .sum();
+            (dual * PRICE_SCALE).round() as i64 + outside
+        })
         .collect();
     Ok(Some(Prices {
         per_choice,
