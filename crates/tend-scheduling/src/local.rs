@@ -895,6 +895,20 @@ SECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n2,L,1,100,1\n3,N,1,100,1\n7,D,2,100,1\n
         }
     }
 
+    /// `problem` with fairness off (which the re-plans leave to the exact delta), compiled,
+    /// when its empty roster keeps every hard rule (the start the annealing needs).
+    pub(crate) fn fairness_off_from_an_empty_roster(
+        problem: crate::model::Problem,
+    ) -> Option<(crate::model::Problem, Compiled)> {
+        let mut problem = problem;
+        problem.fairness = None;
+        let compiled = Compiled::new(&problem).unwrap();
+        let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+        check(&problem, &compiled.plan_of(&problem, &empty))
+            .is_empty()
+            .then_some((problem, compiled))
+    }
+
     /// A random problem whose all-off roster is feasible (no minimum minutes, no pinned shifts),
     /// so the annealing can start from it.
     pub(crate) fn arbitrary_problem(

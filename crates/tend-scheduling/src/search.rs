@@ -1648,7 +1648,7 @@ const SUB_TIME_LIMIT: f64 = 10.0;
 mod tests {
     use super::*;
     use crate::check::check;
-    use crate::local::tests::arbitrary_problem;
+    use crate::local::tests::{arbitrary_problem, fairness_off_from_an_empty_roster};
 
     fn options() -> SolveOptions {
         SolveOptions {
@@ -1720,11 +1720,10 @@ mod tests {
             first in 0usize..4,
             length in 1usize..5,
         ) {
-            let mut problem = problem;
-            problem.fairness = None;
-            let compiled = Compiled::new(&problem).unwrap();
+            let start = fairness_off_from_an_empty_roster(problem);
+            proptest::prop_assume!(start.is_some());
+            let (problem, compiled) = start.unwrap();
             let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
-            proptest::prop_assume!(check(&problem, &compiled.plan_of(&problem, &empty)).is_empty());
             let mut local = LocalSearch::new(&compiled, &empty).unwrap();
             local.anneal(&mut Rng(seed), 2_000, 20.0, 0.5, &|| false);
             let start = local.roster();
