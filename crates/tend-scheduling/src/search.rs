@@ -285,6 +285,7 @@ enum Dive {
     Roster(Vec<Vec<Option<usize>>>),
     /// The root LP did not reach its optimum in time: the schedules priced so far.
     RootUnsolved(Vec<Vec<Vec<Option<usize>>>>),
+    /// Cancelled, or nothing to dive for: the bound already proves the incumbent optimal.
     Cancelled,
 }
 
@@ -1157,6 +1158,9 @@ impl<'a> Search<'a> {
         root_until: Instant,
         until: Instant,
     ) -> Result<Dive, SolveError> {
+        if self.bound_reached() {
+            return Ok(Dive::Cancelled);
+        }
         let mut pools: Vec<Vec<Vec<Option<usize>>>> =
             local.roster().into_iter().map(|row| vec![row]).collect();
         let mut fixed = vec![false; pools.len()];

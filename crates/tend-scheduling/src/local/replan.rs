@@ -11,6 +11,14 @@
 //! window (fairness aside: the move's delta, fairness included, is computed exactly by
 //! `try_move` afterwards).
 //!
+//! The labels are pruned by bounds, exactly: a label whose cost plus a lower bound on its
+//! cheapest completion exceeds the cost of a schedule known to keep the rules cannot lead to the
+//! best one. The lower bounds come from a relaxation without the counts that only have an upper
+//! limit (binding shift types, weekends), solved backwards over its few states; a few
+//! subgradient steps on Lagrangian multipliers for those counts tighten it (Instance 8's
+//! pricing: 3–10× fewer labels). The known schedule is the one held now, or the best found by a
+//! narrow search led by the same bounds.
+//!
 //! The annealing's moves change one to three cells and must keep every rule after each; this
 //! re-plans a whole stretch at once, such as completing a weekend together with the days off it
 //! pushes along and the shift it displaces.
@@ -24,6 +32,12 @@ use super::{LocalSearch, OFF};
 const MAX_LIMITED: usize = 4;
 /// Longest window (binding shift-type counts are held in 6 bits).
 pub(super) const MAX_LENGTH: usize = 63;
+/// Labels the guided first pass keeps a day, for an upper bound on the best schedule.
+const BEAM: usize = 64;
+/// Subgradient steps on the multipliers of the relaxation's bound.
+const SUBGRADIENT_STEPS: usize = 8;
+/// The cost of a state from which no completion keeps the rules.
+const UNREACHABLE: i64 = i64::MAX / 4;
 /// The "previous choice" of a window that starts on the horizon's first day.
 const START: u16 = OFF - 1;
 
@@ -82,6 +96,18 @@ impl Label {
             key = (key << 6) | u128::from(n);
         }
         (key << 40) | u128::from(self.minutes.clamp(0, (1 << 40) - 1) as u64)
+    }
+
+    /// The key of the same state without the counts that only have an upper limit: the
+    /// relaxation's state.
+    fn relaxed_key(&self) -> u128 {
+        Label {
+            counted: false,
+            added: 0,
+            limited: [0; MAX_LIMITED],
+            ..*self
+        }
+        .key()
     }
 }
 
@@ -262,122 +288,6 @@ impl LocalSearch<'_> {
             (0, true)
         };
 
-        let mut layers: Vec<Vec<Label>> = Vec::with_capacity(length);
-        let mut index: HashMap<u128, usize, BuildHasherDefault<KeyHasher>> = HashMap::default();
-        let initial = Label {
-            cost: 0,
-            minutes: 0,
-            prev: 0,
-            choice: start_choice,
-            run: start_run as u8,
-            exempt: start_exempt,
-            counted: false,
-            added: 0,
-            limited: [0; MAX_LIMITED],
-        };
-        for i in 0..length {
-            let d = first + i;
-            let weekend = compiled.weekend_of_day[d];
-            let same_weekend =
-                d > 0 && weekend.is_some() && compiled.weekend_of_day[d - 1] == weekend;
-            let mut next: Vec<Label> = Vec::new();
-            index.clear();
-            let previous: &[Label] = if i == 0 {
-                std::slice::from_ref(&initial)
-            } else {
-                &layers[i - 1]
-            };
-            for (p, label) in previous.iter().enumerate() {
-                for c in 0..choices {
-                    let step = cost[i * choices + c];
-                    if step == i64::MAX {
-                        continue;
-                    }
-                    let value = if c == shifts { OFF } else { c as u16 };
-                    let working = value != OFF;
-                    let mut run = 1;
-                    let mut exempt = false;
-                    if label.choice != START {
-                        let was_working = label.choice != OFF;
-                        if was_working && working && staff.forbidden[usize::from(label.choice)][c] {
-                            continue;
-                        }
-                        if was_working == working {
-                            run = (usize::from(label.run) + 1).min(cap);
-                            if working && usize::from(label.run) + 1 > staff.max_work {
-                                continue;
-                            }
-                            exempt = label.exempt;
-                        } else if !label.exempt {
-                            let minimum = if was_working {
-                                staff.min_work
-                            } else {
-                                staff.min_off
-                            };
-                            if usize::from(label.run) < minimum {
-                                continue;
-                            }
-                        }
-                    } else {
-                        exempt = true;
-                    }
-                    let mut minutes = label.minutes + minutes_of(value);
-                    if minutes > max_minutes || minutes + max_rest[i + 1] < min_minutes {
-                        continue;
-                    }
-                    if minutes >= min_minutes && minutes + max_rest[i + 1] <= max_minutes {
-                        // Neither limit can bind any more: every such count of minutes has
-                        // the same futures, so they are one state.
-                        minutes = min_minutes.max(0);
-                    }
-                    let mut limited = label.limited;
-                    if working && limited_of[c] != usize::MAX {
-                        let slot = limited_of[c];
-                        limited[slot] += 1;
-                        if limited[slot] > limited_room[slot] {
-                            continue;
-                        }
-                    }
-                    let mut counted = same_weekend && label.counted;
-                    let mut added = label.added;
-                    if working && weekend.is_some() && !counted && !outside_worked[i] {
-                        added += 1;
-                        if added > weekend_room {
-                            continue;
-                        }
-                        counted = true;
-                    }
-                    let candidate = Label {
-                        cost: label.cost + step,
-                        minutes,
-                        prev: p as u32,
-                        choice: value,
-                        run: run as u8,
-                        exempt,
-                        counted,
-                        added,
-                        limited,
-                    };
-                    match index.entry(candidate.key()) {
-                        std::collections::hash_map::Entry::Occupied(slot) => {
-                            let kept = &mut next[*slot.get()];
-                            if candidate.cost < kept.cost {
-                                *kept = candidate;
-                            }
-                        }
-                        std::collections::hash_map::Entry::Vacant(slot) => {
-                            slot.insert(next.len());
-                            next.push(candidate);
-                        }
-                    }
-                }
-            }
-            if next.is_empty() {
-                return false;
-            }
-            layers.push(next);
-        }
-
         // The end of the window meets the days after it.
         let fits_end = |label: &Label| -> bool {
             if label.minutes < min_minutes {
@@ -416,6 +326,464 @@ impl LocalSearch<'_> {
                 (label.exempt || run >= ending) && (after_exempt || after_run >= starting)
             }
         };
+
+        // The label after taking choice `c` on the window's day `i`, or `None` when a rule
+        // forbids it. Without `counting`, the counts that only have an upper limit (binding
+        // shift types, weekends) are left at zero: the relaxation whose cheapest completions
+        // bound the real ones from below.
+        let advance = |label: &Label, i: usize, c: usize, counting: bool| -> Option<Label> {
+            let step = cost[i * choices + c];
+            if step == i64::MAX {
+                return None;
+            }
+            let d = first + i;
+            let value = if c == shifts { OFF } else { c as u16 };
+            let working = value != OFF;
+            let mut run = 1;
+            let mut exempt = true;
+            if label.choice != START {
+                exempt = false;
+                let was_working = label.choice != OFF;
+                if was_working && working && staff.forbidden[usize::from(label.choice)][c] {
+                    return None;
+                }
+                if was_working == working {
+                    run = (usize::from(label.run) + 1).min(cap);
+                    if working && usize::from(label.run) + 1 > staff.max_work {
+                        return None;
+                    }
+                    exempt = label.exempt;
+                } else if !label.exempt {
+                    let minimum = if was_working {
+                        staff.min_work
+                    } else {
+                        staff.min_off
+                    };
+                    if usize::from(label.run) < minimum {
+                        return None;
+                    }
+                }
+            }
+            let mut minutes = label.minutes + minutes_of(value);
+            if minutes > max_minutes || minutes + max_rest[i + 1] < min_minutes {
+                return None;
+            }
+            if minutes >= min_minutes && minutes + max_rest[i + 1] <= max_minutes {
+                // Neither limit can bind any more: every such count of minutes has the same
+                // futures, so they are one state.
+                minutes = min_minutes.max(0);
+            }
+            let mut limited = [0; MAX_LIMITED];
+            let mut counted = false;
+            let mut added = 0;
+            if counting {
+                limited = label.limited;
+                if working && limited_of[c] != usize::MAX {
+                    let slot = limited_of[c];
+                    limited[slot] += 1;
+                    if limited[slot] > limited_room[slot] {
+                        return None;
+                    }
+                }
+                let weekend = compiled.weekend_of_day[d];
+                let same_weekend =
+                    d > 0 && weekend.is_some() && compiled.weekend_of_day[d - 1] == weekend;
+                counted = same_weekend && label.counted;
+                added = label.added;
+                if working && weekend.is_some() && !counted && !outside_worked[i] {
+                    added += 1;
+                    if added > weekend_room {
+                        return None;
+                    }
+                    counted = true;
+                }
+            }
+            Some(Label {
+                cost: label.cost + step,
+                minutes,
+                prev: 0,
+                choice: value,
+                run: run as u8,
+                exempt,
+                counted,
+                added,
+                limited,
+            })
+        };
+
+        let initial = Label {
+            cost: 0,
+            minutes: 0,
+            prev: 0,
+            choice: start_choice,
+            run: start_run as u8,
+            exempt: start_exempt,
+            counted: false,
+            added: 0,
+            limited: [0; MAX_LIMITED],
+        };
+        type Index = HashMap<u128, usize, BuildHasherDefault<KeyHasher>>;
+
+        // The relaxation's states, day by day, and the cheapest completion of each: from the
+        // state after day `i` to a fitting end.
+        let mut relaxed: Vec<Vec<Label>> = Vec::with_capacity(length);
+        let mut relaxed_index: Vec<Index> = Vec::with_capacity(length);
+        for i in 0..length {
+            let previous: &[Label] = if i == 0 {
+                std::slice::from_ref(&initial)
+            } else {
+                &relaxed[i - 1]
+            };
+            let mut next = Vec::new();
+            let mut index = Index::default();
+            for label in previous {
+                for c in 0..choices {
+                    let Some(mut candidate) = advance(label, i, c, false) else {
+                        continue;
+                    };
+                    candidate.cost = 0;
+                    if let std::collections::hash_map::Entry::Vacant(slot) =
+                        index.entry(candidate.key())
+                    {
+                        slot.insert(next.len());
+                        next.push(candidate);
+                    }
+                }
+            }
+            if next.is_empty() {
+                return false;
+            }
+            relaxed.push(next);
+            relaxed_index.push(index);
+        }
+        // Lagrangian multipliers on the counts with only an upper limit tighten the
+        // relaxation: `lambda[k]` on each shift of the `k`th binding type, `mu` on each weekend.
+        // A table holds the cheapest completion of each relaxed state with every such shift
+        // costing `lambda` more and every weekend day `mu / (days of its weekend)` more (so at
+        // most `mu` per weekend the completion adds); less what the room left allows, this
+        // bounds every completion that keeps the limits from below.
+        struct Table {
+            to_end: Vec<Vec<i64>>,
+            lambda: Vec<i64>,
+            mu: i64,
+            charge: Vec<i64>,
+            rest_charge: Vec<i64>,
+            /// The cheapest start, extra costs included.
+            root: i64,
+        }
+        let weekend_length = |d: usize| -> i64 {
+            let k = compiled.weekend_of_day[d];
+            (0..days)
+                .filter(|&o| compiled.weekend_of_day[o] == k)
+                .count() as i64
+        };
+        let weekend_lengths: Vec<i64> = window
+            .clone()
+            .map(|d| {
+                if compiled.weekend_of_day[d].is_some() {
+                    weekend_length(d)
+                } else {
+                    1
+                }
+            })
+            .collect();
+        let table_at = |lambda: Vec<i64>, mu: i64| -> Table {
+            let charge: Vec<i64> = (0..length)
+                .map(|i| {
+                    let d = first + i;
+                    if compiled.weekend_of_day[d].is_some() && !outside_worked[i] {
+                        mu / weekend_lengths[i]
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let rest_charge: Vec<i64> = (0..length)
+                .map(|i| {
+                    let k = compiled.weekend_of_day[first + i];
+                    (i + 1..length)
+                        .take_while(|&o| k.is_some() && compiled.weekend_of_day[first + o] == k)
+                        .map(|o| charge[o])
+                        .sum()
+                })
+                .collect();
+            let extra = |i: usize, c: usize| -> i64 {
+                if c == shifts {
+                    return 0;
+                }
+                let slot = limited_of[c];
+                charge[i] + if slot == usize::MAX { 0 } else { lambda[slot] }
+            };
+            let mut to_end: Vec<Vec<i64>> = vec![Vec::new(); length];
+            to_end[length - 1] = relaxed[length - 1]
+                .iter()
+                .map(|label| if fits_end(label) { 0 } else { UNREACHABLE })
+                .collect();
+            let cheapest = |label: &Label, i: usize, after: &[i64]| -> i64 {
+                let mut best = UNREACHABLE;
+                for c in 0..choices {
+                    let Some(next) = advance(label, i, c, false) else {
+                        continue;
+                    };
+                    if let Some(&j) = relaxed_index[i].get(&next.key()) {
+                        if after[j] < UNREACHABLE {
+                            best = best.min(next.cost - label.cost + extra(i, c) + after[j]);
+                        }
+                    }
+                }
+                best
+            };
+            for i in (0..length - 1).rev() {
+                let (before, after) = to_end.split_at_mut(i + 1);
+                before[i] = relaxed[i]
+                    .iter()
+                    .map(|label| cheapest(label, i + 1, &after[0]))
+                    .collect();
+            }
+            let root = cheapest(&initial, 0, &to_end[0]);
+            Table {
+                to_end,
+                lambda,
+                mu,
+                charge,
+                rest_charge,
+                root,
+            }
+        };
+        // What the room left allows of the extra costs, for a label of day `i`.
+        let allowance = |table: &Table, label: &Label, i: usize| -> i64 {
+            let mut total = table.mu * i64::from(weekend_room.saturating_sub(label.added));
+            for (k, &lambda) in table.lambda.iter().enumerate() {
+                total += lambda * i64::from(limited_room[k].saturating_sub(label.limited[k]));
+            }
+            if label.counted {
+                // This weekend's days ahead are charged but add nothing.
+                total += table.rest_charge[i];
+            }
+            total
+        };
+        // The least cost of any completion of `label`, taken on day `i`, by each table
+        // (`UNREACHABLE` when none keeps the rules).
+        let estimate = |tables: &[&Table], label: &Label, i: usize| -> i64 {
+            let Some(&j) = relaxed_index[i].get(&label.relaxed_key()) else {
+                return UNREACHABLE;
+            };
+            let mut best = i64::MIN;
+            for table in tables {
+                let rest = table.to_end[i][j];
+                if rest >= UNREACHABLE {
+                    return UNREACHABLE;
+                }
+                best = best.max(label.cost + rest - allowance(table, label, i));
+            }
+            best
+        };
+        let start_allowance = |table: &Table| -> i64 { allowance(table, &initial, 0) };
+
+        // An upper bound on the best: the schedule held now, when it keeps the rules, and the
+        // best of narrow searches led by the estimates. Labels whose estimate is above it
+        // cannot lead to the best schedule.
+        let mut bound = UNREACHABLE;
+        let mut held = Some(initial);
+        for i in 0..length {
+            let value = row[first + i];
+            let c = if value == OFF {
+                shifts
+            } else {
+                usize::from(value)
+            };
+            held = held.and_then(|label| advance(&label, i, c, true));
+        }
+        if let Some(label) = held.filter(|label| fits_end(label)) {
+            bound = label.cost;
+        }
+        let mut index = Index::default();
+        let beam_search = |tables: &[&Table], bound: i64, index: &mut Index| -> i64 {
+            let mut beam = vec![initial];
+            for i in 0..length {
+                let mut next: Vec<(i64, Label)> = Vec::new();
+                index.clear();
+                for label in &beam {
+                    for c in 0..choices {
+                        let Some(candidate) = advance(label, i, c, true) else {
+                            continue;
+                        };
+                        let guess = estimate(tables, &candidate, i);
+                        if guess > bound || guess >= UNREACHABLE {
+                            continue;
+                        }
+                        match index.entry(candidate.key()) {
+                            std::collections::hash_map::Entry::Occupied(slot) => {
+                                let kept = &mut next[*slot.get()];
+                                if guess < kept.0 {
+                                    *kept = (guess, candidate);
+                                }
+                            }
+                            std::collections::hash_map::Entry::Vacant(slot) => {
+                                slot.insert(next.len());
+                                next.push((guess, candidate));
+                            }
+                        }
+                    }
+                }
+                if next.len() > BEAM {
+                    next.select_nth_unstable_by_key(BEAM, |&(guess, label)| (guess, label.key()));
+                    next.truncate(BEAM);
+                }
+                beam = next.into_iter().map(|(_, label)| label).collect();
+            }
+            beam.iter()
+                .filter(|label| fits_end(label))
+                .map(|label| label.cost)
+                .fold(bound, i64::min)
+        };
+        let plain = table_at(vec![0; limited_room.len()], 0);
+        if plain.root >= UNREACHABLE {
+            return false;
+        }
+        bound = beam_search(&[&plain], bound, &mut index);
+
+        // The relaxation's best schedule at a table's multipliers: its cost without them, its
+        // shifts of each binding type and the weekends it adds (`None` when there is none).
+        let slot_of = |c: usize| limited_of.get(c).copied().unwrap_or(usize::MAX);
+        let relaxed_best = |table: &Table| -> Option<(i64, Vec<i64>, i64)> {
+            let mut label = initial;
+            let mut counts = vec![0i64; limited_room.len()];
+            let mut weekends = 0i64;
+            let mut last_weekend = None;
+            let mut real = 0i64;
+            for i in 0..length {
+                let mut chosen: Option<(i64, usize, Label)> = None;
+                for c in 0..choices {
+                    let Some(next) = advance(&label, i, c, false) else {
+                        continue;
+                    };
+                    let Some(&j) = relaxed_index[i].get(&next.key()) else {
+                        continue;
+                    };
+                    let rest = table.to_end[i][j];
+                    if rest >= UNREACHABLE {
+                        continue;
+                    }
+                    let extra = if c == shifts {
+                        0
+                    } else {
+                        table.charge[i] + table.lambda.get(slot_of(c)).copied().unwrap_or(0)
+                    };
+                    let total = next.cost - label.cost + extra + rest;
+                    if chosen.as_ref().is_none_or(|&(best, _, _)| total < best) {
+                        chosen = Some((total, c, next));
+                    }
+                }
+                let (_, c, next) = chosen?;
+                real += next.cost - label.cost;
+                if c != shifts {
+                    if let Some(count) = counts.get_mut(slot_of(c)) {
+                        *count += 1;
+                    }
+                    let weekend = compiled.weekend_of_day[first + i];
+                    if weekend.is_some() && !outside_worked[i] && weekend != last_weekend {
+                        weekends += 1;
+                        last_weekend = weekend;
+                    }
+                }
+                label = next;
+            }
+            Some((real, counts, weekends))
+        };
+
+        // A few subgradient steps on the multipliers, from zero, keeping the table whose start
+        // bounds best; the relaxation's best schedule, when it keeps the limits, is a schedule.
+        let mut best_table: Option<Table> = None;
+        let mut best_value = plain.root - start_allowance(&plain);
+        let limits_matter = !limited_room.is_empty() || usize::from(weekend_room) < length;
+        if limits_matter && bound < UNREACHABLE {
+            let mut lambda = vec![0f64; limited_room.len()];
+            let mut mu = 0f64;
+            let mut theta = 1.0;
+            // The table at the current multipliers (`None`: at zero, `plain`).
+            let mut current: Option<Table> = None;
+            for step_number in 0..SUBGRADIENT_STEPS {
+                let table = current.as_ref().unwrap_or(&plain);
+                let Some((real, counts, weekends)) = relaxed_best(table) else {
+                    break;
+                };
+                let gradient: Vec<i64> = counts
+                    .iter()
+                    .zip(&limited_room)
+                    .map(|(&n, &room)| n - i64::from(room))
+                    .collect();
+                let weekend_gradient = weekends - i64::from(weekend_room);
+                if gradient.iter().all(|&g| g <= 0) && weekend_gradient <= 0 {
+                    // It keeps the limits: a schedule, and the best there is at these
+                    // multipliers.
+                    bound = bound.min(real);
+                }
+                let value = table.root - start_allowance(table);
+                if value > best_value {
+                    best_value = value;
+                    best_table = current.take();
+                } else if step_number > 0 {
+                    theta /= 2.0;
+                }
+                let norm: i64 = gradient.iter().map(|g| g * g).sum::<i64>()
+                    + weekend_gradient * weekend_gradient;
+                if norm == 0 || bound <= best_value {
+                    break;
+                }
+                let step = theta * (bound - best_value) as f64 / norm as f64;
+                for (l, &g) in lambda.iter_mut().zip(&gradient) {
+                    *l = (*l + step * g as f64).max(0.0);
+                }
+                mu = (mu + step * weekend_gradient as f64).max(0.0);
+                current = Some(table_at(
+                    lambda.iter().map(|&l| l as i64).collect(),
+                    mu as i64,
+                ));
+            }
+            if let Some(tight) = &best_table {
+                bound = beam_search(&[tight], bound, &mut index);
+            }
+        }
+        let tables: Vec<&Table> = std::iter::once(&plain).chain(best_table.as_ref()).collect();
+
+        let mut layers: Vec<Vec<Label>> = Vec::with_capacity(length);
+        for i in 0..length {
+            let mut next: Vec<Label> = Vec::new();
+            index.clear();
+            let previous: &[Label] = if i == 0 {
+                std::slice::from_ref(&initial)
+            } else {
+                &layers[i - 1]
+            };
+            for (p, label) in previous.iter().enumerate() {
+                for c in 0..choices {
+                    let Some(mut candidate) = advance(label, i, c, true) else {
+                        continue;
+                    };
+                    if estimate(&tables, &candidate, i) > bound {
+                        continue;
+                    }
+                    candidate.prev = p as u32;
+                    match index.entry(candidate.key()) {
+                        std::collections::hash_map::Entry::Occupied(slot) => {
+                            let kept = &mut next[*slot.get()];
+                            if candidate.cost < kept.cost {
+                                *kept = candidate;
+                            }
+                        }
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            slot.insert(next.len());
+                            next.push(candidate);
+                        }
+                    }
+                }
+            }
+            if next.is_empty() {
+                return false;
+            }
+            layers.push(next);
+        }
         let Some(best) = layers[length - 1]
             .iter()
             .enumerate()
@@ -481,6 +849,77 @@ mod tests {
             }
         }
         best
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+        /// Priced, the re-plan finds the cheapest schedule of the window that keeps the rules:
+        /// none found by trying them all costs less at the same prices, and it keeps the rules.
+        #[test]
+        fn a_priced_replan_is_the_cheapest_schedule(
+            problem in arbitrary_problem(),
+            seed in 0u64..1000,
+            raw_prices in proptest::collection::vec(-3_000i64..3_000, 64 * 8),
+        ) {
+            let start = fairness_off_from_an_empty_roster(problem);
+            proptest::prop_assume!(start.is_some());
+            let (_, compiled) = start.unwrap();
+            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+            let mut search = LocalSearch::new(&compiled, &empty).unwrap();
+            let mut rng = Rng(seed);
+            search.anneal(&mut rng, 3_000, 20.0, 0.5, &|| false);
+            let choices = search.shifts + 1;
+            let prices: Vec<i64> = (0..search.days * choices)
+                .map(|i| raw_prices[i % raw_prices.len()])
+                .collect();
+            let mut changes = Vec::new();
+            for _ in 0..4 {
+                let e = rng.below(compiled.staff.len());
+                let length = 1 + rng.below(6.min(search.days));
+                let first = rng.below(search.days - length + 1);
+                let last = first + length - 1;
+                let row: Vec<u16> = search.cells[e * search.days..(e + 1) * search.days].to_vec();
+                let shifts = search.shifts;
+                let price = |schedule: &[u16]| -> i64 {
+                    (first..=last)
+                        .map(|d| {
+                            let c = if schedule[d] == OFF { shifts } else { usize::from(schedule[d]) };
+                            prices[d * choices + c]
+                        })
+                        .sum()
+                };
+                let mut best = price(&row);
+                for code in 0..choices.pow(length as u32) {
+                    changes.clear();
+                    let mut rest = code;
+                    let mut schedule = row.clone();
+                    let mut allowed = true;
+                    for d in first..=last {
+                        let c = rest % choices;
+                        rest /= choices;
+                        let value = if c == search.shifts { OFF } else { c as u16 };
+                        if value != row[d] {
+                            allowed &= search.may(e, d, value);
+                            changes.push((e, d, value));
+                        }
+                        schedule[d] = value;
+                    }
+                    if allowed && !changes.is_empty() && search.delta_of(&changes).is_some() {
+                        best = best.min(price(&schedule));
+                    }
+                }
+                proptest::prop_assert!(search.replan(e, first, last, Some(&prices), &mut changes));
+                let mut found = row.clone();
+                for &(_, d, value) in &changes {
+                    found[d] = value;
+                }
+                if !changes.is_empty() {
+                    proptest::prop_assert!(search.delta_of(&changes).is_some(), "broke a rule: {:?}", changes);
+                }
+                proptest::prop_assert_eq!(price(&found), best);
+            }
+        }
     }
 
     proptest::proptest! {
