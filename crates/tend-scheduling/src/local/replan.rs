@@ -426,9 +426,13 @@ impl LocalSearch<'_> {
 
         // The relaxation's states, day by day, and the cheapest completion of each: from the
         // state after day `i` to a fitting end.
+        // Only the pricing prunes, and only where a shift type's limit binds: elsewhere the
+        // states are few and the bounds cost more than they save (the annealing's fortnight
+        // re-plans; Instance 20's 28-day windows priced five times slower with them).
+        let pruned = prices.is_some() && !limited_room.is_empty();
         let mut relaxed: Vec<Vec<Label>> = Vec::with_capacity(length);
         let mut relaxed_index: Vec<Index> = Vec::with_capacity(length);
-        for i in 0..length {
+        for i in 0..if pruned { length } else { 0 } {
             let previous: &[Label] = if i == 0 {
                 std::slice::from_ref(&initial)
             } else {
@@ -565,6 +569,9 @@ impl LocalSearch<'_> {
         // The least cost of any completion of `label`, taken on day `i`, by each table
         // (`UNREACHABLE` when none keeps the rules).
         let estimate = |tables: &[&Table], label: &Label, i: usize| -> i64 {
+            if tables.is_empty() {
+                return i64::MIN;
+            }
             let Some(&j) = relaxed_index[i].get(&label.relaxed_key()) else {
                 return UNREACHABLE;
             };
@@ -637,115 +644,117 @@ impl LocalSearch<'_> {
                 .map(|label| label.cost)
                 .fold(bound, i64::min)
         };
-        let plain = table_at(vec![0; limited_room.len()], 0);
-        if plain.root >= UNREACHABLE {
-            return false;
-        }
-        bound = beam_search(&[&plain], bound, &mut index);
-
-        // The relaxation's best schedule at a table's multipliers: its cost without them, its
-        // shifts of each binding type and the weekends it adds (`None` when there is none).
-        let slot_of = |c: usize| limited_of.get(c).copied().unwrap_or(usize::MAX);
-        let relaxed_best = |table: &Table| -> Option<(i64, Vec<i64>, i64)> {
-            let mut label = initial;
-            let mut counts = vec![0i64; limited_room.len()];
-            let mut weekends = 0i64;
-            let mut last_weekend = None;
-            let mut real = 0i64;
-            for i in 0..length {
-                let mut chosen: Option<(i64, usize, Label)> = None;
-                for c in 0..choices {
-                    let Some(next) = advance(&label, i, c, false) else {
-                        continue;
-                    };
-                    let Some(&j) = relaxed_index[i].get(&next.key()) else {
-                        continue;
-                    };
-                    let rest = table.to_end[i][j];
-                    if rest >= UNREACHABLE {
-                        continue;
-                    }
-                    let extra = if c == shifts {
-                        0
-                    } else {
-                        table.charge[i] + table.lambda.get(slot_of(c)).copied().unwrap_or(0)
-                    };
-                    let total = next.cost - label.cost + extra + rest;
-                    if chosen.as_ref().is_none_or(|&(best, _, _)| total < best) {
-                        chosen = Some((total, c, next));
-                    }
-                }
-                let (_, c, next) = chosen?;
-                real += next.cost - label.cost;
-                if c != shifts {
-                    if let Some(count) = counts.get_mut(slot_of(c)) {
-                        *count += 1;
-                    }
-                    let weekend = compiled.weekend_of_day[first + i];
-                    if weekend.is_some() && !outside_worked[i] && weekend != last_weekend {
-                        weekends += 1;
-                        last_weekend = weekend;
-                    }
-                }
-                label = next;
-            }
-            Some((real, counts, weekends))
-        };
-
-        // A few subgradient steps on the multipliers, from zero, keeping the table whose start
-        // bounds best; the relaxation's best schedule, when it keeps the limits, is a schedule.
+        let plain = pruned.then(|| table_at(vec![0; limited_room.len()], 0));
         let mut best_table: Option<Table> = None;
-        let mut best_value = plain.root - start_allowance(&plain);
-        let limits_matter = !limited_room.is_empty() || usize::from(weekend_room) < length;
-        if limits_matter && bound < UNREACHABLE {
-            let mut lambda = vec![0f64; limited_room.len()];
-            let mut mu = 0f64;
-            let mut theta = 1.0;
-            // The table at the current multipliers (`None`: at zero, `plain`).
-            let mut current: Option<Table> = None;
-            for step_number in 0..SUBGRADIENT_STEPS {
-                let table = current.as_ref().unwrap_or(&plain);
-                let Some((real, counts, weekends)) = relaxed_best(table) else {
-                    break;
-                };
-                let gradient: Vec<i64> = counts
-                    .iter()
-                    .zip(&limited_room)
-                    .map(|(&n, &room)| n - i64::from(room))
-                    .collect();
-                let weekend_gradient = weekends - i64::from(weekend_room);
-                if gradient.iter().all(|&g| g <= 0) && weekend_gradient <= 0 {
-                    // It keeps the limits: a schedule, and the best there is at these
-                    // multipliers.
-                    bound = bound.min(real);
-                }
-                let value = table.root - start_allowance(table);
-                if value > best_value {
-                    best_value = value;
-                    best_table = current.take();
-                } else if step_number > 0 {
-                    theta /= 2.0;
-                }
-                let norm: i64 = gradient.iter().map(|g| g * g).sum::<i64>()
-                    + weekend_gradient * weekend_gradient;
-                if norm == 0 || bound <= best_value {
-                    break;
-                }
-                let step = theta * (bound - best_value) as f64 / norm as f64;
-                for (l, &g) in lambda.iter_mut().zip(&gradient) {
-                    *l = (*l + step * g as f64).max(0.0);
-                }
-                mu = (mu + step * weekend_gradient as f64).max(0.0);
-                current = Some(table_at(
-                    lambda.iter().map(|&l| l as i64).collect(),
-                    mu as i64,
-                ));
+        if let Some(plain) = &plain {
+            if plain.root >= UNREACHABLE {
+                return false;
             }
-            if let Some(tight) = &best_table {
-                bound = beam_search(&[tight], bound, &mut index);
+            bound = beam_search(&[plain], bound, &mut index);
+
+            // The relaxation's best schedule at a table's multipliers: its cost without them, its
+            // shifts of each binding type and the weekends it adds (`None` when there is none).
+            let slot_of = |c: usize| limited_of.get(c).copied().unwrap_or(usize::MAX);
+            let relaxed_best = |table: &Table| -> Option<(i64, Vec<i64>, i64)> {
+                let mut label = initial;
+                let mut counts = vec![0i64; limited_room.len()];
+                let mut weekends = 0i64;
+                let mut last_weekend = None;
+                let mut real = 0i64;
+                for i in 0..length {
+                    let mut chosen: Option<(i64, usize, Label)> = None;
+                    for c in 0..choices {
+                        let Some(next) = advance(&label, i, c, false) else {
+                            continue;
+                        };
+                        let Some(&j) = relaxed_index[i].get(&next.key()) else {
+                            continue;
+                        };
+                        let rest = table.to_end[i][j];
+                        if rest >= UNREACHABLE {
+                            continue;
+                        }
+                        let extra = if c == shifts {
+                            0
+                        } else {
+                            table.charge[i] + table.lambda.get(slot_of(c)).copied().unwrap_or(0)
+                        };
+                        let total = next.cost - label.cost + extra + rest;
+                        if chosen.as_ref().is_none_or(|&(best, _, _)| total < best) {
+                            chosen = Some((total, c, next));
+                        }
+                    }
+                    let (_, c, next) = chosen?;
+                    real += next.cost - label.cost;
+                    if c != shifts {
+                        if let Some(count) = counts.get_mut(slot_of(c)) {
+                            *count += 1;
+                        }
+                        let weekend = compiled.weekend_of_day[first + i];
+                        if weekend.is_some() && !outside_worked[i] && weekend != last_weekend {
+                            weekends += 1;
+                            last_weekend = weekend;
+                        }
+                    }
+                    label = next;
+                }
+                Some((real, counts, weekends))
+            };
+
+            // A few subgradient steps on the multipliers, from zero, keeping the table whose start
+            // bounds best; the relaxation's best schedule, when it keeps the limits, is a schedule.
+            let mut best_value = plain.root - start_allowance(plain);
+            let limits_matter = !limited_room.is_empty() || usize::from(weekend_room) < length;
+            if limits_matter && bound < UNREACHABLE {
+                let mut lambda = vec![0f64; limited_room.len()];
+                let mut mu = 0f64;
+                let mut theta = 1.0;
+                // The table at the current multipliers (`None`: at zero, `plain`).
+                let mut current: Option<Table> = None;
+                for step_number in 0..SUBGRADIENT_STEPS {
+                    let table = current.as_ref().unwrap_or(plain);
+                    let Some((real, counts, weekends)) = relaxed_best(table) else {
+                        break;
+                    };
+                    let gradient: Vec<i64> = counts
+                        .iter()
+                        .zip(&limited_room)
+                        .map(|(&n, &room)| n - i64::from(room))
+                        .collect();
+                    let weekend_gradient = weekends - i64::from(weekend_room);
+                    if gradient.iter().all(|&g| g <= 0) && weekend_gradient <= 0 {
+                        // It keeps the limits: a schedule, and the best there is at these
+                        // multipliers.
+                        bound = bound.min(real);
+                    }
+                    let value = table.root - start_allowance(table);
+                    if value > best_value {
+                        best_value = value;
+                        best_table = current.take();
+                    } else if step_number > 0 {
+                        theta /= 2.0;
+                    }
+                    let norm: i64 = gradient.iter().map(|g| g * g).sum::<i64>()
+                        + weekend_gradient * weekend_gradient;
+                    if norm == 0 || bound <= best_value {
+                        break;
+                    }
+                    let step = theta * (bound - best_value) as f64 / norm as f64;
+                    for (l, &g) in lambda.iter_mut().zip(&gradient) {
+                        *l = (*l + step * g as f64).max(0.0);
+                    }
+                    mu = (mu + step * weekend_gradient as f64).max(0.0);
+                    current = Some(table_at(
+                        lambda.iter().map(|&l| l as i64).collect(),
+                        mu as i64,
+                    ));
+                }
+                if let Some(tight) = &best_table {
+                    bound = beam_search(&[tight], bound, &mut index);
+                }
             }
         }
-        let tables: Vec<&Table> = std::iter::once(&plain).chain(best_table.as_ref()).collect();
+        let tables: Vec<&Table> = plain.iter().chain(best_table.as_ref()).collect();
 
         let mut layers: Vec<Vec<Label>> = Vec::with_capacity(length);
         for i in 0..length {
