@@ -909,6 +909,19 @@ SECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n2,L,1,100,1\n3,N,1,100,1\n7,D,2,100,1\n
             .then_some((problem, compiled))
     }
 
+    /// The annealing's roster after `moves` moves from the empty roster (which must keep the
+    /// rules, as `fairness_off_from_an_empty_roster` ensures).
+    pub(crate) fn annealed_from_empty<'a>(
+        compiled: &'a Compiled,
+        rng: &mut Rng,
+        moves: u64,
+    ) -> LocalSearch<'a> {
+        let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+        let mut search = LocalSearch::new(compiled, &empty).unwrap();
+        search.anneal(rng, moves, 20.0, 0.5, &|| false);
+        search
+    }
+
     /// A random problem whose all-off roster is feasible (no minimum minutes, no pinned shifts),
     /// so the annealing can start from it.
     pub(crate) fn arbitrary_problem(

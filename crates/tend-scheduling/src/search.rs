@@ -1652,7 +1652,9 @@ const SUB_TIME_LIMIT: f64 = 10.0;
 mod tests {
     use super::*;
     use crate::check::check;
-    use crate::local::tests::{arbitrary_problem, fairness_off_from_an_empty_roster};
+    use crate::local::tests::{
+        annealed_from_empty, arbitrary_problem, fairness_off_from_an_empty_roster,
+    };
 
     fn options() -> SolveOptions {
         SolveOptions {
@@ -1727,9 +1729,7 @@ mod tests {
             let start = fairness_off_from_an_empty_roster(problem);
             proptest::prop_assume!(start.is_some());
             let (problem, compiled) = start.unwrap();
-            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
-            let mut local = LocalSearch::new(&compiled, &empty).unwrap();
-            local.anneal(&mut Rng(seed), 2_000, 20.0, 0.5, &|| false);
+            let local = annealed_from_empty(&compiled, &mut Rng(seed), 2_000);
             let start = local.roster();
             let first = first.min(compiled.days - 1);
             let last = (first + length - 1).min(compiled.days - 1);

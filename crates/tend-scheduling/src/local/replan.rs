@@ -424,8 +424,6 @@ impl LocalSearch<'_> {
         };
         type Index = HashMap<u128, usize, BuildHasherDefault<KeyHasher>>;
 
-        // The relaxation's states, day by day, and the cheapest completion of each: from the
-        // state after day `i` to a fitting end.
         // Only the pricing prunes, only where a shift type's limit binds and only on horizons
         // short enough to price whole: elsewhere the bounds cost more than they save (the
         // annealing's fortnight re-plans; Instance 20's 28-day windows priced five times slower
@@ -434,7 +432,8 @@ impl LocalSearch<'_> {
         let pruned = prices.is_some() && !limited_room.is_empty() && days <= MAX_LENGTH;
         let mut relaxed: Vec<Vec<Label>> = Vec::with_capacity(length);
         let mut relaxed_index: Vec<Index> = Vec::with_capacity(length);
-        for i in 0..if pruned { length } else { 0 } {
+        // The relaxation's states, day by day (none when not pruning).
+        for i in (0..length).filter(|_| pruned) {
             let previous: &[Label] = if i == 0 {
                 std::slice::from_ref(&initial)
             } else {
@@ -593,19 +592,6 @@ impl LocalSearch<'_> {
         // best of narrow searches led by the estimates. Labels whose estimate is above it
         // cannot lead to the best schedule.
         let mut bound = UNREACHABLE;
-        let mut held = Some(initial);
-        for i in 0..length {
-            let value = row[first + i];
-            let c = if value == OFF {
-                shifts
-            } else {
-                usize::from(value)
-            };
-            held = held.and_then(|label| advance(&label, i, c, true));
-        }
-        if let Some(label) = held.filter(|label| fits_end(label)) {
-            bound = label.cost;
-        }
         let mut index = Index::default();
         let beam_search = |tables: &[&Table], bound: i64, index: &mut Index| -> i64 {
             let mut beam = vec![initial];
@@ -651,6 +637,18 @@ impl LocalSearch<'_> {
         if let Some(plain) = &plain {
             if plain.root >= UNREACHABLE {
                 return false;
+            }
+            let held = (0..length).try_fold(initial, |label, i| {
+                let value = row[first + i];
+                let c = if value == OFF {
+                    shifts
+                } else {
+                    usize::from(value)
+                };
+                advance(&label, i, c, true)
+            });
+            if let Some(label) = held.filter(|label| fits_end(label)) {
+                bound = label.cost;
             }
             bound = beam_search(&[plain], bound, &mut index);
 
@@ -820,46 +818,61 @@ impl LocalSearch<'_> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::super::tests::{arbitrary_problem, fairness_off_from_an_empty_roster};
+    use super::super::tests::{
+        annealed_from_empty, arbitrary_problem, fairness_off_from_an_empty_roster,
+    };
     use super::*;
     use crate::check::evaluate_roster;
     use crate::search::Rng;
 
-    /// Every schedule of staff `e` on the window, by enumeration: the least delta that keeps the
-    /// rules (0 for the schedule held).
+    /// Cells to change: `(staff, day, value)`.
+    type Changes = Vec<(usize, usize, u16)>;
+
+    /// Every schedule of staff `e` on the window that differs from the one held and keeps the
+    /// rules, by enumeration: its cells to change and its delta.
+    fn schedules_by_enumeration(
+        search: &mut LocalSearch<'_>,
+        e: usize,
+        first: usize,
+        last: usize,
+    ) -> Vec<(Changes, i64)> {
+        let choices = search.shifts + 1;
+        let length = last - first + 1;
+        let mut found = Vec::new();
+        for code in 0..choices.pow(length as u32) {
+            let mut changes = Vec::new();
+            let mut rest = code;
+            let mut allowed = true;
+            for d in first..=last {
+                let c = rest % choices;
+                rest /= choices;
+                let value = if c == search.shifts { OFF } else { c as u16 };
+                if value != search.cells[e * search.days + d] {
+                    allowed &= search.may(e, d, value);
+                    changes.push((e, d, value));
+                }
+            }
+            if !allowed || changes.is_empty() {
+                continue;
+            }
+            if let Some(delta) = search.delta_of(&changes) {
+                found.push((changes, delta));
+            }
+        }
+        found
+    }
+
+    /// The least delta of any schedule of the window that keeps the rules (0 for the one held).
     fn best_delta_by_enumeration(
         search: &mut LocalSearch<'_>,
         e: usize,
         first: usize,
         last: usize,
     ) -> i64 {
-        let choices = search.shifts + 1;
-        let length = last - first + 1;
-        let mut best = 0;
-        let mut changes = Vec::new();
-        for code in 0..choices.pow(length as u32) {
-            changes.clear();
-            let mut rest = code;
-            for d in first..=last {
-                let c = rest % choices;
-                rest /= choices;
-                let value = if c == search.shifts { OFF } else { c as u16 };
-                if value != search.cells[e * search.days + d] {
-                    if !search.may(e, d, value) {
-                        changes.clear();
-                        break;
-                    }
-                    changes.push((e, d, value));
-                }
-            }
-            if changes.is_empty() {
-                continue;
-            }
-            if let Some(delta) = search.delta_of(&changes) {
-                best = best.min(delta);
-            }
-        }
-        best
+        schedules_by_enumeration(search, e, first, last)
+            .into_iter()
+            .map(|(_, delta)| delta)
+            .fold(0, i64::min)
     }
 
     proptest::proptest! {
@@ -876,10 +889,8 @@ mod tests {
             let start = fairness_off_from_an_empty_roster(problem);
             proptest::prop_assume!(start.is_some());
             let (_, compiled) = start.unwrap();
-            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
-            let mut search = LocalSearch::new(&compiled, &empty).unwrap();
             let mut rng = Rng(seed);
-            search.anneal(&mut rng, 3_000, 20.0, 0.5, &|| false);
+            let mut search = annealed_from_empty(&compiled, &mut rng, 3_000);
             let choices = search.shifts + 1;
             let prices: Vec<i64> = (0..search.days * choices)
                 .map(|i| raw_prices[i % raw_prices.len()])
@@ -892,7 +903,12 @@ mod tests {
                 let last = first + length - 1;
                 let row: Vec<u16> = search.cells[e * search.days..(e + 1) * search.days].to_vec();
                 let shifts = search.shifts;
-                let price = |schedule: &[u16]| -> i64 {
+                // The price of the held schedule with `changes` made.
+                let price = |changes: &[(usize, usize, u16)]| -> i64 {
+                    let mut schedule = row.clone();
+                    for &(_, d, value) in changes {
+                        schedule[d] = value;
+                    }
                     (first..=last)
                         .map(|d| {
                             let c = if schedule[d] == OFF { shifts } else { usize::from(schedule[d]) };
@@ -900,35 +916,15 @@ mod tests {
                         })
                         .sum()
                 };
-                let mut best = price(&row);
-                for code in 0..choices.pow(length as u32) {
-                    changes.clear();
-                    let mut rest = code;
-                    let mut schedule = row.clone();
-                    let mut allowed = true;
-                    for d in first..=last {
-                        let c = rest % choices;
-                        rest /= choices;
-                        let value = if c == search.shifts { OFF } else { c as u16 };
-                        if value != row[d] {
-                            allowed &= search.may(e, d, value);
-                            changes.push((e, d, value));
-                        }
-                        schedule[d] = value;
-                    }
-                    if allowed && !changes.is_empty() && search.delta_of(&changes).is_some() {
-                        best = best.min(price(&schedule));
-                    }
-                }
+                let best = schedules_by_enumeration(&mut search, e, first, last)
+                    .iter()
+                    .map(|(changes, _)| price(changes))
+                    .fold(price(&[]), i64::min);
                 proptest::prop_assert!(search.replan(e, first, last, Some(&prices), &mut changes));
-                let mut found = row.clone();
-                for &(_, d, value) in &changes {
-                    found[d] = value;
-                }
                 if !changes.is_empty() {
                     proptest::prop_assert!(search.delta_of(&changes).is_some(), "broke a rule: {:?}", changes);
                 }
-                proptest::prop_assert_eq!(price(&found), best);
+                proptest::prop_assert_eq!(price(&changes), best);
             }
         }
     }
@@ -947,11 +943,8 @@ mod tests {
             let start = fairness_off_from_an_empty_roster(problem);
             proptest::prop_assume!(start.is_some());
             let (problem, compiled) = start.unwrap();
-            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
-            let mut search = LocalSearch::new(&compiled, &empty).unwrap();
             let mut rng = Rng(seed);
-            search.anneal(&mut rng, 3_000, 20.0, 0.5, &|| false);
-            let roster = search.roster();
+            let roster = annealed_from_empty(&compiled, &mut rng, 3_000).roster();
             // Minimum minutes a shift below what each staff member works, so that they bind.
             let mut tight = compiled.clone();
             for (member, row) in tight.staff.iter_mut().zip(&roster) {
