@@ -1148,9 +1148,10 @@ impl<'a> Search<'a> {
     /// and as in `local`'s roster outside it: column generation towards the LP's optimum until
     /// `root_until` (over the whole horizon each round's Lagrangian is a bound), then,
     /// repeatedly, each staff member whose LP takes one schedule at `DIVE_FIX_VALUE` or more is
-    /// fixed to it (or, when none is, the one with the largest value), with `DIVE_ROUNDS`
-    /// rounds of column generation for the others after each fixing. At `until`, everyone left
-    /// takes their schedule of largest value.
+    /// fixed to it (or, when none is, the one with the largest value), with at most
+    /// `DIVE_ROUNDS` rounds of column generation for the others after each fixing, within an
+    /// even share of the time left over the staff still free. At `until`, everyone left takes
+    /// their schedule of largest value.
     fn dive(
         &mut self,
         local: &LocalSearch,
@@ -1210,12 +1211,19 @@ impl<'a> Search<'a> {
             if !fixed.contains(&false) {
                 break;
             }
+            // Paced: each fixing's column generation gets an even share of the time left over
+            // the staff still free (at worst one is fixed a step; time a step leaves unused
+            // goes to the next), so the dive does not run out of time and round everyone
+            // left at once.
+            let free = fixed.iter().filter(|&&f| !f).count().max(1) as u32;
+            let now = Instant::now();
+            let step_until = now + until.saturating_duration_since(now) / free;
             let (prices, _) = self.generate_columns(
                 local,
                 window,
                 &mut pools,
                 &fixed,
-                until,
+                step_until,
                 DIVE_ROUNDS,
                 &mut slowest,
             )?;
