@@ -828,6 +828,20 @@ mod tests {
     /// Cells to change: `(staff, day, value)`.
     type Changes = Vec<(usize, usize, u16)>;
 
+    /// A random staff member of `staff` and a window of 1 to `longest` of `days` days:
+    /// `(staff member, first day, last day)`.
+    fn random_window(
+        rng: &mut Rng,
+        staff: usize,
+        days: usize,
+        longest: usize,
+    ) -> (usize, usize, usize) {
+        let e = rng.below(staff);
+        let length = 1 + rng.below(longest.min(days));
+        let first = rng.below(days - length + 1);
+        (e, first, first + length - 1)
+    }
+
     /// Every schedule of staff `e` on the window that differs from the one held and keeps the
     /// rules, by enumeration: its cells to change and its delta.
     fn schedules_by_enumeration(
@@ -897,10 +911,7 @@ mod tests {
                 .collect();
             let mut changes = Vec::new();
             for _ in 0..4 {
-                let e = rng.below(compiled.staff.len());
-                let length = 1 + rng.below(6.min(search.days));
-                let first = rng.below(search.days - length + 1);
-                let last = first + length - 1;
+                let (e, first, last) = random_window(&mut rng, compiled.staff.len(), search.days, 6);
                 let row: Vec<u16> = search.cells[e * search.days..(e + 1) * search.days].to_vec();
                 let shifts = search.shifts;
                 // The price of the held schedule with `changes` made.
@@ -954,10 +965,7 @@ mod tests {
             let mut search = LocalSearch::new(&tight, &roster).unwrap();
             let mut changes = Vec::new();
             for _ in 0..6 {
-                let e = rng.below(tight.staff.len());
-                let length = 1 + rng.below(4.min(tight.days));
-                let first = rng.below(tight.days - length + 1);
-                let last = first + length - 1;
+                let (e, first, last) = random_window(&mut rng, tight.staff.len(), tight.days, 4);
                 proptest::prop_assert!(search.replan(e, first, last, None, &mut changes));
                 let found = if changes.is_empty() {
                     0
