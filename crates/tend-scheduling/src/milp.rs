@@ -1,5 +1,5 @@
 //! The MILP model of a roster (or of a neighbourhood of one), built with good_lp and solved by
-//! HiGHS. Private to the crate: nothing of good_lp leaves this module.
+//! HiGHS. Private to the crate: nothing of good_lp or of the highs crate leaves this module.
 //!
 //! A [`Neighbourhood`] frees a set of staff on a range of days; every other cell of the roster is
 //! fixed to the incumbent and enters the model as a constant. Constraints are generated only where

@@ -241,13 +241,17 @@ const DIVE_ROUNDS: usize = 50;
 /// rounds, 0.9 against 0.99: the dive gave Instances 9 / 7 439 / 1 059 against 544 / 1 059; with
 /// 10 rounds and 0.9, Instance 7's gave 1 164).
 const DIVE_FIX_VALUE: f64 = 0.9;
+/// Dives after the first fix, when no staff member's value reaches `DIVE_FIX_VALUE`, one of
+/// the staff with the `DIVE_CHOICES` largest values, at random.
+const DIVE_CHOICES: usize = 3;
+/// Dives are repeated until this many in a row improve nothing.
+const DIVE_STALL: usize = 10;
 /// Shares of the time limit for the dive, and for its root LP within it (a 30% share cut
 /// Instance 10's dive short in two runs of three; with 40% it finishes in 21 s, optimal).
 const DIVE_SHARE: f64 = 0.4;
 const DIVE_ROOT_SHARE: f64 = 0.15;
-/// Window dives, where no dive from the whole horizon's LP gave the start: days per window at
-/// first on horizons too long to price whole and on those whose root did not converge, and at
-/// least; seconds per window and the root's share of them.
+/// Window dives: days per window at first on horizons too long to price whole and on those
+/// priced whole, and at least; seconds per window and the root's share of them.
 const WINDOW_DAYS: usize = 28;
 const PRICED_WINDOW_DAYS: usize = 14;
 const MIN_WINDOW_DAYS: usize = 7;
@@ -351,22 +355,22 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
             SEARCH_SHARE_WITHOUT_BOUND
         };
         let search_end = started + Duration::from_secs_f64(search_share * total);
-        // Where no dive from the whole horizon's LP gave the start, the search first improves
-        // the start, then dives over windows of days until they stop gaining.
-        if !schedules_priced || !root_converged {
-            let (from, length) = if schedules_priced {
-                (WINDOWS_FROM_PRICED, PRICED_WINDOW_DAYS)
-            } else {
-                (WINDOWS_FROM_LONG, WINDOW_DAYS)
-            };
-            search.large_neighbourhood_search(started + Duration::from_secs_f64(from * total))?;
-            search.end_phase("search");
-            search.window_dives(
-                started + Duration::from_secs_f64(WINDOWS_UNTIL * total),
-                length,
-            )?;
-            search.end_phase("window dives");
-        }
+        // The search improves the start, then dives over windows of days until they stop
+        // gaining (after a dive from the whole horizon's LP too: they mend a dive that ended a
+        // cover short, as Instance 8's 1 412 → 1 306, which the annealing does not), then
+        // searches again.
+        let (from, length) = if schedules_priced {
+            (WINDOWS_FROM_PRICED, PRICED_WINDOW_DAYS)
+        } else {
+            (WINDOWS_FROM_LONG, WINDOW_DAYS)
+        };
+        search.large_neighbourhood_search(started + Duration::from_secs_f64(from * total))?;
+        search.end_phase("search");
+        search.window_dives(
+            started + Duration::from_secs_f64(WINDOWS_UNTIL * total),
+            length,
+        )?;
+        search.end_phase("window dives");
         search.large_neighbourhood_search(search_end)?;
         search.end_phase("search");
         if schedules_priced && !root_converged && !search.bound_reached() && !search.cancelled() {
@@ -871,7 +875,10 @@ impl<'a> Search<'a> {
         let fixed = vec![false; pools.len()];
         let mut slowest = Duration::ZERO;
         let whole = (0, self.compiled.days - 1);
+        let mut lp = milp::master::Lp::new(self.compiled, whole)
+            .map_err(|message| SolveError::Solver { message })?;
         self.generate_columns(
+            &mut lp,
             &local,
             whole,
             &mut pools,
@@ -896,6 +903,7 @@ impl<'a> Search<'a> {
     #[allow(clippy::too_many_arguments)]
     fn generate_columns(
         &mut self,
+        lp: &mut milp::master::Lp,
         local: &LocalSearch,
         window: (usize, usize),
         pools: &mut [Vec<Vec<Option<usize>>>],
@@ -931,7 +939,8 @@ impl<'a> Search<'a> {
                 seed,
                 solution_limit: None,
             };
-            let prices = milp::master::prices(compiled, pools, window, &limits)
+            let prices = lp
+                .prices(pools, &limits)
                 .map_err(|message| SolveError::Solver { message })?;
             let Some(prices) = prices else { break };
             let mut alpha = if center.is_some() { SMOOTHING } else { 0.0 };
@@ -1098,7 +1107,15 @@ impl<'a> Search<'a> {
             let window = (first, first + length - 1);
             let window_until = (now + Duration::from_secs_f64(WINDOW_SECONDS)).min(until);
             let root_until = now + Duration::from_secs_f64(WINDOW_SECONDS * WINDOW_ROOT_SHARE);
-            let outcome = self.dive(&local, window, root_until.min(window_until), window_until)?;
+            // Variant 1: fixings from the column generation's own LP, re-solved from its last
+            // basis (the LP is most of a window dive's time on Instance 22).
+            let outcome = self.dive(
+                &local,
+                window,
+                root_until.min(window_until),
+                window_until,
+                1,
+            )?;
             let in_time = match outcome {
                 Dive::Roster(roster) => {
                     self.offer(roster);
@@ -1117,47 +1134,76 @@ impl<'a> Search<'a> {
         Ok(())
     }
 
-    /// The dive over the whole horizon (see `dive`), right after the first look; its roster is
-    /// offered as the incumbent. A root that does not converge leaves its schedules to the
-    /// bound phase. Returns whether the root LP reached its optimum (its bound is then the LP's
-    /// value).
+    /// Dives over the whole horizon (see `dive`), right after the first look, each roster
+    /// offered as the incumbent: the first dive, then, from the incumbent, dives of further
+    /// variants while the time left would fit the last one. A root that does not converge
+    /// leaves its schedules to the bound phase. Returns whether the root LP reached its optimum
+    /// (its bound is then the LP's value).
     fn price_and_dive(&mut self, root_seconds: f64, seconds: f64) -> Result<bool, SolveError> {
         let now = Instant::now();
         let until = now + Duration::from_secs_f64(seconds.max(0.0));
-        let root_until = now + Duration::from_secs_f64(root_seconds.clamp(0.0, seconds.max(0.0)));
-        let Some(local) = LocalSearch::new(self.compiled, &self.best) else {
-            return Ok(false);
-        };
         let whole = (0, self.compiled.days - 1);
-        match self.dive(&local, whole, root_until, until)? {
-            Dive::Roster(roster) => {
-                self.offer(roster);
-                Ok(true)
+        // Dives again, from the incumbent, while the time left would fit the last dive and
+        // the last `DIVE_STALL` dives did not all fail to improve it: which fixings a dive
+        // makes hangs on which of the LP's optimal vertices HiGHS returns.
+        let mut stalled = 0;
+        for variant in 0.. {
+            let started = Instant::now();
+            let root_until =
+                started + Duration::from_secs_f64(root_seconds.clamp(0.0, seconds.max(0.0)));
+            let Some(local) = LocalSearch::new(self.compiled, &self.best) else {
+                return Ok(variant > 0);
+            };
+            match self.dive(&local, whole, root_until.min(until), until, variant)? {
+                Dive::Roster(roster) => {
+                    if self.offer(roster) {
+                        stalled = 0;
+                    } else {
+                        stalled += 1;
+                    }
+                }
+                Dive::Cancelled => return Ok(true),
+                Dive::RootUnsolved(pools) => {
+                    if variant > 0 {
+                        return Ok(true);
+                    }
+                    // A root that did not converge in its time gives fractional values too
+                    // far from a roster to dive from; the bound phase goes on from its
+                    // schedules.
+                    self.priced = pools;
+                    return Ok(false);
+                }
             }
-            Dive::Cancelled => Ok(true),
-            Dive::RootUnsolved(pools) => {
-                // A root that did not converge in its time gives fractional values too far
-                // from a roster to dive from; the bound phase goes on from its schedules.
-                self.priced = pools;
-                Ok(false)
+            // A run limited by iterations dives once: repeats are paced by the clock.
+            if self.options.iteration_limit.is_some()
+                || stalled >= DIVE_STALL
+                || Instant::now() + started.elapsed() > until
+                || self.bound_reached()
+                || self.cancelled()
+            {
+                break;
             }
         }
+        Ok(true)
     }
 
     /// A roster from the set partition's LP by diving, everyone free on the days of `window`
     /// and as in `local`'s roster outside it: column generation towards the LP's optimum until
     /// `root_until` (over the whole horizon each round's Lagrangian is a bound), then,
     /// repeatedly, each staff member whose LP takes one schedule at `DIVE_FIX_VALUE` or more is
-    /// fixed to it (or, when none is, the one with the largest value), with at most
-    /// `DIVE_ROUNDS` rounds of column generation for the others after each fixing, within an
-    /// even share of the time left over the staff still free. At `until`, everyone left takes
-    /// their schedule of largest value.
+    /// fixed to it (or, when none is, the one with the largest value; in dives of a `variant`
+    /// other than 0, one of the `DIVE_CHOICES` largest at random), with at most `DIVE_ROUNDS`
+    /// rounds of column generation for the others after each fixing, within an even share of
+    /// the time left over the staff still free. At `until`, everyone left takes their schedule
+    /// of largest value. Even variants take the values they fix by from the LP solved from
+    /// scratch, odd ones from the column generation's LP, re-solved from its last basis.
     fn dive(
         &mut self,
         local: &LocalSearch,
         window: (usize, usize),
         root_until: Instant,
         until: Instant,
+        variant: u64,
     ) -> Result<Dive, SolveError> {
         if self.bound_reached() {
             return Ok(Dive::Cancelled);
@@ -1166,7 +1212,10 @@ impl<'a> Search<'a> {
             local.roster().into_iter().map(|row| vec![row]).collect();
         let mut fixed = vec![false; pools.len()];
         let mut slowest = Duration::ZERO;
+        let mut lp = milp::master::Lp::new(self.compiled, window)
+            .map_err(|message| SolveError::Solver { message })?;
         let (root, converged) = self.generate_columns(
+            &mut lp,
             local,
             window,
             &mut pools,
@@ -1180,10 +1229,19 @@ impl<'a> Search<'a> {
             _ => return Ok(Dive::RootUnsolved(pools)),
         };
         let mut values: Vec<Vec<f64>> = root.values;
+        let cold = variant.is_multiple_of(2);
+        let mut rng = Rng(self.options.seed ^ variant.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        if cold {
+            if let Some(fresh) = self.values_from_scratch(&lp, &pools, until)? {
+                values = fresh;
+            }
+        }
         loop {
             // Out of time, the last LP's values finish the dive.
             let out_of_time = Instant::now() >= until;
-            let mut largest: Option<(f64, usize, usize)> = None;
+            // The staff not fixed at once, by their largest value: the first is fixed (in
+            // dives after the first, one of the first `DIVE_CHOICES` at random).
+            let mut fractional: Vec<(f64, usize, usize)> = Vec::new();
             let mut fixings = Vec::new();
             for (e, values) in values.iter().enumerate() {
                 if fixed[e] {
@@ -1196,12 +1254,19 @@ impl<'a> Search<'a> {
                     .fold((0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
                 if out_of_time || value >= DIVE_FIX_VALUE {
                     fixings.push((e, j));
-                } else if largest.is_none_or(|(v, _, _)| value > v) {
-                    largest = Some((value, e, j));
+                } else {
+                    fractional.push((value, e, j));
                 }
             }
-            if fixings.is_empty() {
-                fixings.extend(largest.map(|(_, e, j)| (e, j)));
+            if fixings.is_empty() && !fractional.is_empty() {
+                fractional.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                let pick = if variant == 0 {
+                    0
+                } else {
+                    rng.below(fractional.len().min(DIVE_CHOICES))
+                };
+                let (_, e, j) = fractional[pick];
+                fixings.push((e, j));
             }
             for (e, j) in fixings {
                 let schedule = pools[e].swap_remove(j);
@@ -1219,6 +1284,7 @@ impl<'a> Search<'a> {
             let now = Instant::now();
             let step_until = now + until.saturating_duration_since(now) / free;
             let (prices, _) = self.generate_columns(
+                &mut lp,
                 local,
                 window,
                 &mut pools,
@@ -1233,10 +1299,38 @@ impl<'a> Search<'a> {
             if let Some(prices) = prices {
                 values = prices.values;
             }
+            if cold {
+                if let Some(fresh) = self.values_from_scratch(&lp, &pools, until)? {
+                    values = fresh;
+                }
+            }
         }
         Ok(Dive::Roster(
             pools.into_iter().map(|mut p| p.remove(0)).collect(),
         ))
+    }
+
+    /// The values of the LP over `pools` solved from scratch (see
+    /// `milp::master::Lp::values_from_scratch`), within the time left until `until`.
+    fn values_from_scratch(
+        &self,
+        lp: &milp::master::Lp,
+        pools: &[Vec<Vec<Option<usize>>>],
+        until: Instant,
+    ) -> Result<Option<Vec<Vec<f64>>>, SolveError> {
+        let remaining = until
+            .saturating_duration_since(Instant::now())
+            .as_secs_f64();
+        let limits = Limits {
+            time_limit: remaining.max(0.01),
+            node_limit: None,
+            relative_gap: 0.0,
+            threads: 1,
+            seed: (self.options.seed % (i32::MAX as u64)) as i32,
+            solution_limit: None,
+        };
+        lp.values_from_scratch(pools, &limits)
+            .map_err(|message| SolveError::Solver { message })
     }
 
     fn finish(self) -> Solution {
@@ -1744,7 +1838,7 @@ mod tests {
             let options = options();
             let mut search = Search::new(&problem, &compiled, &options, Instant::now());
             let until = Instant::now() + Duration::from_secs(10);
-            let dive = search.dive(&local, (first, last), until, until).unwrap();
+            let dive = search.dive(&local, (first, last), until, until, 0).unwrap();
             let Dive::Roster(roster) = dive else {
                 return Err(proptest::test_runner::TestCaseError::fail("a small window's root converges"));
             };
