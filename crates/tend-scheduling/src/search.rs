@@ -452,6 +452,17 @@ impl<'a> Search<'a> {
                 && (objective - bound) as f64 / objective as f64 <= self.options.relative_gap)
     }
 
+    /// HiGHS settings for one solve of the master's LP: to optimality, on one thread.
+    fn lp_limits(&self, time_limit: f64) -> Limits {
+        Limits {
+            time_limit,
+            node_limit: None,
+            relative_gap: 0.0,
+            threads: 1,
+            ..self.limits(time_limit, None)
+        }
+    }
+
     fn limits(&self, time_limit: f64, node_limit: Option<i32>) -> Limits {
         Limits {
             time_limit,
@@ -913,7 +924,6 @@ impl<'a> Search<'a> {
         slowest: &mut Duration,
     ) -> Result<(Option<milp::master::Prices>, bool), SolveError> {
         let compiled = self.compiled;
-        let seed = (self.options.seed % (i32::MAX as u64)) as i32;
         // A Lagrangian bounds the problem only when everyone is free over the whole horizon.
         let bounds = window == (0, compiled.days - 1) && !fixed.contains(&true);
         let unfixed: Vec<usize> = (0..pools.len()).filter(|&e| !fixed[e]).collect();
@@ -931,14 +941,7 @@ impl<'a> Search<'a> {
             if remaining < 0.01 {
                 break;
             }
-            let limits = Limits {
-                time_limit: remaining,
-                node_limit: None,
-                relative_gap: 0.0,
-                threads: 1,
-                seed,
-                solution_limit: None,
-            };
+            let limits = self.lp_limits(remaining);
             let prices = lp
                 .prices(pools, &limits)
                 .map_err(|message| SolveError::Solver { message })?;
@@ -1321,15 +1324,7 @@ impl<'a> Search<'a> {
         let remaining = until
             .saturating_duration_since(Instant::now())
             .as_secs_f64();
-        let limits = Limits {
-            time_limit: remaining.max(0.01),
-            node_limit: None,
-            relative_gap: 0.0,
-            threads: 1,
-            seed: (self.options.seed % (i32::MAX as u64)) as i32,
-            solution_limit: None,
-        };
-        lp.values_from_scratch(pools, &limits)
+        lp.values_from_scratch(pools, &self.lp_limits(remaining.max(0.01)))
             .map_err(|message| SolveError::Solver { message })
     }
 
