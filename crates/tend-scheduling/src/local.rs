@@ -726,18 +726,35 @@ impl<'a> LocalSearch<'a> {
         e: usize,
         prices: &[i64],
         (first, last): (usize, usize),
-    ) -> Option<(i64, Vec<Option<usize>>)> {
+        more: usize,
+    ) -> Option<Vec<(i64, Vec<Option<usize>>)>> {
         let mut changes = Vec::new();
-        if !self.replan(e, first, last, Some(prices), &mut changes) {
+        let mut others = Vec::new();
+        if !self.replan_cheapest(
+            e,
+            first,
+            last,
+            Some(prices),
+            &mut changes,
+            &mut others,
+            more,
+        ) {
             return None;
         }
         let days = self.days;
-        let mut schedule = Self::roster_of(&self.cells[e * days..(e + 1) * days], days).pop()?;
-        for &(_, d, value) in &changes {
-            schedule[d] = (value != OFF).then_some(usize::from(value));
-        }
-        let total = crate::milp::master::price_of(prices, &schedule, self.shifts);
-        Some((total, schedule))
+        let held = Self::roster_of(&self.cells[e * days..(e + 1) * days], days).pop()?;
+        let priced = std::iter::once(&changes)
+            .chain(&others)
+            .map(|changes| {
+                let mut schedule = held.clone();
+                for &(_, d, value) in changes {
+                    schedule[d] = (value != OFF).then_some(usize::from(value));
+                }
+                let total = crate::milp::master::price_of(prices, &schedule, self.shifts);
+                (total, schedule)
+            })
+            .collect();
+        Some(priced)
     }
 
     /// A cover item below its preferred level and an eligible staff member who may work it and

@@ -33,6 +33,8 @@ pub(crate) struct Prices {
     pub values: Vec<Vec<f64>>,
     /// The scaled price of each cover row (see `cover_rows`), clamped to its sign and weight.
     pub rows: Vec<i64>,
+    /// The LP's value (over a window, of the window's costs only).
+    pub value: f64,
 }
 
 /// The cover rows of the master, in order: `(cover item, level, under, weight)`.
@@ -283,6 +285,7 @@ impl<'c> Lp<'c> {
                 .int_info_value(c"dual_solution_status")
                 .is_ok_and(|v| v == 2);
         let result = optimal.then(|| {
+            let value = solved.objective_value();
             let solution = solved.get_solution();
             let duals = solution.dual_rows();
             let columns = solution.columns();
@@ -328,6 +331,7 @@ impl<'c> Lp<'c> {
                 constant,
                 values,
                 rows,
+                value,
             }
         });
         self.model = Some(highs::Model::from(solved));
