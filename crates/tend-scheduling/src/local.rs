@@ -716,11 +716,11 @@ impl<'a> LocalSearch<'a> {
         (self.objective < start_objective).then(|| (self.roster(), self.objective))
     }
 
-    /// Staff member `e`'s schedule over the whole horizon of least total price (see `replan`),
-    /// with that price; `None` when the horizon is too long for the programme.
     /// Staff member `e`'s schedule of least total price (see `replan`) that differs from the
-    /// roster held only on days `first..=last`, with that price (over the whole horizon);
-    /// `None` when the window is too long for the programme or nothing keeps the rules.
+    /// roster held only on days `first..=last`, with that price (over the whole horizon), then
+    /// up to `more` further schedules that keep the rules, the cheapest the programme ends with
+    /// in other states, cheapest first; `None` when the window is too long for the programme
+    /// or nothing keeps the rules.
     pub fn price_window(
         &self,
         e: usize,
