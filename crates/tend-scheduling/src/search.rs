@@ -255,8 +255,8 @@ const DIVE_ROOT_SHARE: f64 = 0.15;
 const ROOT_EXTEND_GAP: f64 = 0.05;
 const ROOT_EXTENDED_SHARE: f64 = 0.35;
 const DIVE_AFTER_EXTENDED_ROOT_SHARE: f64 = 0.3;
-/// An LP over the whole horizon this close to the bound counts as converged.
-const ROOT_GAP: f64 = 0.001;
+/// What a whole-number objective's bound or LP value may lie above it by rounding errors.
+const ROUNDING: f64 = 1e-6;
 /// Schedules each pricing offers beyond the cheapest: the cheapest the one-staff programme
 /// ends with in other states (Instance 8's root: 47 rounds in 7.1 s with one, 34 in 4.9 s
 /// with five).
@@ -456,7 +456,7 @@ impl<'a> Search<'a> {
             (sink.0)(&Progress {
                 phase: phase.to_owned(),
                 objective: (self.best_objective != i64::MAX).then_some(self.best_objective),
-                best_bound: (self.bound - 1e-6).ceil().max(0.0) as i64,
+                best_bound: (self.bound - ROUNDING).ceil().max(0.0) as i64,
                 seconds: self.started.elapsed().as_secs_f64(),
                 iterations: self.iterations,
             });
@@ -464,7 +464,7 @@ impl<'a> Search<'a> {
     }
 
     fn bound_reached(&self) -> bool {
-        let bound = (self.bound - 1e-6).ceil().max(0.0) as i64;
+        let bound = (self.bound - ROUNDING).ceil().max(0.0) as i64;
         let objective = self.best_objective;
         objective <= bound
             || (objective > 0
@@ -1026,11 +1026,13 @@ impl<'a> Search<'a> {
                 }
                 break added;
             };
-            // Over the whole horizon, an LP within `ROOT_GAP` of the bound is as good as
-            // converged: the last rounds before no schedule improves it (Instance 14: 1 278.0
-            // against 1 277.4 at 24.8 s, no improving schedule at 28.5 s) change nothing a dive
-            // would see.
-            let close = bounds && prices.value - self.bound <= ROOT_GAP * prices.value.abs();
+            // Over the whole horizon, an LP whose value rounds up to the bound's (objectives
+            // are whole numbers) is as good as converged: the last rounds before no schedule
+            // improves it (Instance 14: 1 278.0 against 1 277.4 at 24.8 s, no improving
+            // schedule at 28.5 s) change nothing a dive would see, nor the bound.
+            let close = bounds
+                && self.bound.is_finite()
+                && (prices.value - ROUNDING).ceil() <= (self.bound - ROUNDING).ceil();
             last = Some(prices);
             if added == 0 || close {
                 return Ok((last, true));
@@ -1396,7 +1398,7 @@ impl<'a> Search<'a> {
 
     fn finish(self) -> Solution {
         let evaluation: Evaluation = evaluate_roster(self.problem, self.compiled, &self.best);
-        let bound = ((self.bound - 1e-6).ceil().max(0.0) as i64).min(evaluation.objective);
+        let bound = ((self.bound - ROUNDING).ceil().max(0.0) as i64).min(evaluation.objective);
         let objective = evaluation.objective;
         let gap = if objective == 0 {
             0.0
