@@ -294,7 +294,6 @@ struct Search<'a> {
     priced: Vec<Vec<Vec<Option<usize>>>>,
 }
 
-/// How a dive ended.
 /// How far a whole-horizon root near its optimum may go on (see `Search::dive`).
 #[derive(Clone, Copy)]
 struct Extension {
@@ -303,6 +302,7 @@ struct Extension {
     dive: Duration,
 }
 
+/// How a dive ended.
 enum Dive {
     /// Everyone fixed: a roster that keeps every hard rule.
     Roster(Vec<Vec<Option<usize>>>),
