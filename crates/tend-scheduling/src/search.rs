@@ -1136,7 +1136,9 @@ impl<'a> Search<'a> {
                     // cover short across two windows is inside one of them then (Instance
                     // 14's dive ended one cover short in half of the runs, and 14-day windows
                     // left it so in three of six; doubled, in one of five).
-                    if grown || length >= days {
+                    // Not in a run limited by iterations: a window that long may need all
+                    // of its time, and where a dive stops is then the clock's.
+                    if grown || length >= days || self.options.iteration_limit.is_some() {
                         break;
                     }
                     grown = true;
