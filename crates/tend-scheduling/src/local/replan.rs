@@ -30,8 +30,12 @@ use super::{LocalSearch, OFF};
 
 /// Most shift types with a binding limit that a state can count.
 const MAX_LIMITED: usize = 4;
-/// Longest window (binding shift-type counts are held in 6 bits).
+/// Longest window of the annealing's re-plans, and longest horizon whose pricing is pruned by
+/// completion bounds.
 pub(super) const MAX_LENGTH: usize = 63;
+/// Longest window of any re-plan (a year and a month); a binding shift-type count is held in 6
+/// bits, so a window whose room for one is larger cannot be planned.
+const MAX_ANY_LENGTH: usize = 400;
 /// Labels the guided first pass keeps a day, for an upper bound on the best schedule.
 const BEAM: usize = 64;
 /// Subgradient steps on the multipliers of the relaxation's bound.
@@ -142,26 +146,41 @@ impl LocalSearch<'_> {
         others: &mut Vec<Vec<(usize, usize, u16)>>,
         more: usize,
     ) -> bool {
-        // Pricing on horizons priced whole counts a shift type's limit only once the best
-        // schedule without it breaks it: exact (a relaxation's best that keeps the limits is
-        // the best), and each count held multiplies the states (Instance 14, whose E, L and N
-        // limits could all bind over its 42 days: a pricing took up to 5 s counting all three,
-        // 0.1 s lazily). On longer horizons, whose windows' limits bind only late in the year,
-        // the re-solves cost more than they save (Instance 22: 36 754 against 34 083).
-        let lazy = prices.is_some() && self.days <= MAX_LENGTH;
-        let mut ignored: u64 = if lazy { u64::MAX } else { 0 };
+        // Pricing counts a shift type's limit only once the best schedule without it breaks
+        // it: exact (a relaxation's best that keeps the limits is the best), and each count held
+        // multiplies the states (Instance 14, whose E, L and N limits could all bind over its
+        // 42 days: a pricing took up to 5 s counting all three, 0.1 s lazily; Instance 22's
+        // 14-day windows, late in the year when most of a staff member's types are near their
+        // limits, could not be priced at all counting them, and take 0.4–3 s lazily).
+        // Where more limits could bind than a state counts, the loosest are left out the same
+        // way, and a type with no room left is simply not worked.
+        let lazy = prices.is_some();
+        let ignored: u64 = if lazy { u64::MAX } else { 0 };
+        // The limits a schedule broke while left out: counted from then on.
+        let mut counted: u64 = 0;
         loop {
-            if !self.replan_counting(e, first, last, prices, changes, others, more, ignored) {
+            let mut left_out = ignored & !counted;
+            if !self.replan_counting(
+                e,
+                first,
+                last,
+                prices,
+                changes,
+                others,
+                more,
+                counted,
+                &mut left_out,
+            ) {
                 return false;
             }
-            let broken = self.broken_limits(e, changes) & ignored;
+            let broken = self.broken_limits(e, changes) & left_out;
             if broken == 0 {
-                if ignored != 0 {
+                if left_out != 0 {
                     others.retain(|changes| self.broken_limits(e, changes) == 0);
                 }
                 return true;
             }
-            ignored &= !broken;
+            counted |= broken;
         }
     }
 
@@ -192,7 +211,10 @@ impl LocalSearch<'_> {
         broken
     }
 
-    /// `replan_cheapest` with the limits of the shift types in `ignored` (bits) left out.
+    /// `replan_cheapest` with the limits of the shift types in `left_out` (bits) left out, and
+    /// those of `counted` counted. When more limits could bind than a state counts
+    /// (`MAX_LIMITED`), the loosest of those not in `counted` are left out too and added to
+    /// `left_out`; false when `counted` alone is too many.
     #[allow(clippy::too_many_arguments)]
     fn replan_counting(
         &self,
@@ -203,15 +225,17 @@ impl LocalSearch<'_> {
         changes: &mut Vec<(usize, usize, u16)>,
         others: &mut Vec<Vec<(usize, usize, u16)>>,
         more: usize,
-        ignored: u64,
+        counted: u64,
+        left_out: &mut u64,
     ) -> bool {
+        let ignored = *left_out;
         changes.clear();
         others.clear();
         let compiled = self.compiled;
         let staff = &compiled.staff[e];
         let days = self.days;
         let shifts = self.shifts;
-        if last >= days || first > last || last - first + 1 > MAX_LENGTH || shifts >= 0x7e {
+        if last >= days || first > last || last - first + 1 > MAX_ANY_LENGTH || shifts >= 0x7e {
             return false;
         }
         let row = &self.cells[e * days..(e + 1) * days];
@@ -231,24 +255,41 @@ impl LocalSearch<'_> {
         let min_minutes = staff.min_minutes - outside_minutes;
         let max_minutes = staff.max_minutes - outside_minutes;
         // Binding shift-type limits: the room left by the days outside the window, for types
-        // that could exceed it inside.
+        // that could exceed it inside. A type with no room left is simply not worked in the
+        // window (no count needed); of the others, those that must be counted come first, then
+        // the tightest, and those beyond `MAX_LIMITED` are left out.
         let mut limited_of = vec![usize::MAX; shifts];
         let mut limited_room: Vec<u8> = Vec::new();
+        let mut no_room = vec![false; shifts];
+        let mut binding: Vec<(bool, u32, usize)> = Vec::new();
         for (s, limit) in staff.max_per_shift.iter().enumerate() {
             let Some(limit) = *limit else { continue };
-            if ignored & (1 << s.min(63)) != 0 {
-                continue;
-            }
             let inside = window.clone().filter(|&d| row[d] == s as u16).count() as u32;
             let outside = self.per_type[e * shifts + s] - inside;
             let room = limit.saturating_sub(outside);
             let possible = window.clone().filter(|&d| staff.may(shifts, d, s)).count() as u32;
-            if room < possible {
-                if limited_room.len() == MAX_LIMITED {
+            if room == 0 && possible > 0 {
+                no_room[s] = true;
+            } else if room < possible && ignored & (1 << s.min(63)) == 0 {
+                let optional = counted & (1 << s.min(63)) == 0;
+                if room <= 63 {
+                    binding.push((optional, room, s));
+                } else if optional {
+                    *left_out |= 1 << s.min(63);
+                } else {
                     return false;
                 }
+            }
+        }
+        binding.sort_unstable();
+        for (i, &(optional, room, s)) in binding.iter().enumerate() {
+            if i < MAX_LIMITED {
                 limited_of[s] = limited_room.len();
                 limited_room.push(room as u8);
+            } else if optional {
+                *left_out |= 1 << s.min(63);
+            } else {
+                return false;
             }
         }
         // Weekends: those worked outside the window count already; a weekend the window touches
@@ -308,7 +349,7 @@ impl LocalSearch<'_> {
                 }
                 let choice = (value != OFF).then_some(usize::from(value));
                 if let Some(s) = choice {
-                    if !staff.may(shifts, d, s) {
+                    if !staff.may(shifts, d, s) || no_room[s] {
                         continue;
                     }
                 }
@@ -985,64 +1026,173 @@ mod tests {
             .fold(0, i64::min)
     }
 
+    /// Priced, the re-plan finds the cheapest schedule of the window that keeps the rules
+    /// (none found by trying them all, windows of up to `longest` days, costs less at the same
+    /// prices), and its further schedules keep the rules, differ and come cheapest first.
+    fn priced_replans_match_enumeration(
+        problem: crate::model::Problem,
+        seed: u64,
+        raw_prices: &[i64],
+        longest: usize,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let start = fairness_off_from_an_empty_roster(problem);
+        proptest::prop_assume!(start.is_some());
+        let (_, compiled) = start.unwrap();
+        let mut rng = Rng(seed);
+        let mut search = annealed_from_empty(&compiled, &mut rng, 3_000);
+        let choices = search.shifts + 1;
+        let prices: Vec<i64> = (0..search.days * choices)
+            .map(|i| raw_prices[i % raw_prices.len()])
+            .collect();
+        let mut changes = Vec::new();
+        for _ in 0..4 {
+            let (e, first, last) =
+                random_window(&mut rng, compiled.staff.len(), search.days, longest);
+            let row: Vec<u16> = search.cells[e * search.days..(e + 1) * search.days].to_vec();
+            let shifts = search.shifts;
+            // The price of the held schedule with `changes` made.
+            let price = |changes: &[(usize, usize, u16)]| -> i64 {
+                let mut schedule = row.clone();
+                for &(_, d, value) in changes {
+                    schedule[d] = value;
+                }
+                (first..=last)
+                    .map(|d| {
+                        let c = if schedule[d] == OFF {
+                            shifts
+                        } else {
+                            usize::from(schedule[d])
+                        };
+                        prices[d * choices + c]
+                    })
+                    .sum()
+            };
+            let best = schedules_by_enumeration(&mut search, e, first, last)
+                .iter()
+                .map(|(changes, _)| price(changes))
+                .fold(price(&[]), i64::min);
+            let mut others = Vec::new();
+            proptest::prop_assert!(search.replan_cheapest(
+                e,
+                first,
+                last,
+                Some(&prices),
+                &mut changes,
+                &mut others,
+                3
+            ));
+            if !changes.is_empty() {
+                proptest::prop_assert!(
+                    search.delta_of(&changes).is_some(),
+                    "broke a rule: {:?}",
+                    changes
+                );
+            }
+            proptest::prop_assert_eq!(price(&changes), best);
+            // The further schedules keep every rule, differ, and cost no less, cheapest first.
+            let mut last_price = best;
+            for other in &others {
+                proptest::prop_assert!(other != &changes);
+                if !other.is_empty() {
+                    proptest::prop_assert!(
+                        search.delta_of(other).is_some(),
+                        "broke a rule: {:?}",
+                        other
+                    );
+                }
+                proptest::prop_assert!(price(other) >= last_price);
+                last_price = price(other);
+            }
+        }
+        Ok(())
+    }
+
+    /// Problems with six shift types, each with a small limit for most staff, so that more
+    /// limits bind in a window than a state counts (`MAX_LIMITED`), and some with no room.
+    fn many_limited_types_problem(
+    ) -> impl proptest::strategy::Strategy<Value = crate::model::Problem> {
+        use proptest::prelude::*;
+        (
+            5usize..=10,
+            prop::collection::vec(prop::collection::vec(0u32..=2, 6), 1..=3),
+            prop::collection::vec(0u32..=3, 60),
+        )
+            .prop_map(|(days, limits, cover)| {
+                let mut text = format!(
+                    "SECTION_HORIZON\n{days}\n\nSECTION_SHIFTS\n\
+                     A,480,\nB,480,A\nC,480,A|B\nD,480,\nE,480,D\nF,480,A|D\n\n\
+                     SECTION_STAFF\n"
+                );
+                for (i, limits) in limits.iter().enumerate() {
+                    let types: Vec<String> = ["A", "B", "C", "D", "E", "F"]
+                        .iter()
+                        .zip(limits)
+                        .enumerate()
+                        .map(|(k, (t, &n))| format!("{t}={}", if k == 0 { 3 } else { n.max(1) }))
+                        .collect();
+                    text += &format!("S{i},{},{},0,4,1,1,{days}\n", types.join("|"), 480 * days);
+                }
+                text += "\nSECTION_DAYS_OFF\n\nSECTION_SHIFT_ON_REQUESTS\n\nSECTION_SHIFT_OFF_REQUESTS\n\nSECTION_COVER\n";
+                // Cover mostly on A, whose limit is the loosest (left out when six bind), so
+                // that the best schedule would take A beyond its limit if a left-out limit were
+                // not counted once broken.
+                for (slot, &required) in cover.iter().enumerate().take(days * 6) {
+                    let shift = ["A", "B", "C", "D", "E", "F"][slot % 6];
+                    let required = if slot % 6 == 0 { 3 } else { required / 3 };
+                    text += &format!("{},{shift},{required},100,1\n", slot / 6);
+                }
+                crate::curtois::parse(&text).unwrap()
+            })
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
 
-        /// Priced, the re-plan finds the cheapest schedule of the window that keeps the rules:
-        /// none found by trying them all costs less at the same prices, and it keeps the rules.
+        /// Priced, the re-plan finds the cheapest schedule of the window that keeps the rules.
         #[test]
         fn a_priced_replan_is_the_cheapest_schedule(
             problem in arbitrary_problem(),
             seed in 0u64..1000,
             raw_prices in proptest::collection::vec(-3_000i64..3_000, 64 * 8),
         ) {
+            priced_replans_match_enumeration(problem, seed, &raw_prices, 6)?;
+        }
+
+        /// The same with more binding shift-type limits than a state counts: those left out
+        /// are counted once a schedule breaks them, and a type with no room is not worked.
+        #[test]
+        fn a_priced_replan_with_many_binding_limits_is_the_cheapest_schedule(
+            problem in many_limited_types_problem(),
+            seed in 0u64..1000,
+            raw_prices in proptest::collection::vec(-3_000i64..3_000, 64 * 8),
+        ) {
+            priced_replans_match_enumeration(problem, seed, &raw_prices, 5)?;
+        }
+
+        /// Unpriced (the annealing's re-plans), with the same many limits: feasible and the
+        /// best by enumeration.
+        #[test]
+        fn a_replan_with_many_binding_limits_is_feasible_and_optimal(
+            problem in many_limited_types_problem(),
+            seed in 0u64..1000,
+        ) {
             let start = fairness_off_from_an_empty_roster(problem);
             proptest::prop_assume!(start.is_some());
             let (_, compiled) = start.unwrap();
             let mut rng = Rng(seed);
             let mut search = annealed_from_empty(&compiled, &mut rng, 3_000);
-            let choices = search.shifts + 1;
-            let prices: Vec<i64> = (0..search.days * choices)
-                .map(|i| raw_prices[i % raw_prices.len()])
-                .collect();
             let mut changes = Vec::new();
             for _ in 0..4 {
-                let (e, first, last) = random_window(&mut rng, compiled.staff.len(), search.days, 6);
-                let row: Vec<u16> = search.cells[e * search.days..(e + 1) * search.days].to_vec();
-                let shifts = search.shifts;
-                // The price of the held schedule with `changes` made.
-                let price = |changes: &[(usize, usize, u16)]| -> i64 {
-                    let mut schedule = row.clone();
-                    for &(_, d, value) in changes {
-                        schedule[d] = value;
-                    }
-                    (first..=last)
-                        .map(|d| {
-                            let c = if schedule[d] == OFF { shifts } else { usize::from(schedule[d]) };
-                            prices[d * choices + c]
-                        })
-                        .sum()
+                let (e, first, last) = random_window(&mut rng, compiled.staff.len(), search.days, 5);
+                proptest::prop_assert!(search.replan(e, first, last, None, &mut changes));
+                let found = if changes.is_empty() {
+                    0
+                } else {
+                    let delta = search.delta_of(&changes);
+                    proptest::prop_assert!(delta.is_some(), "re-plan broke a rule: {:?}", changes);
+                    delta.unwrap()
                 };
-                let best = schedules_by_enumeration(&mut search, e, first, last)
-                    .iter()
-                    .map(|(changes, _)| price(changes))
-                    .fold(price(&[]), i64::min);
-                let mut others = Vec::new();
-                proptest::prop_assert!(search.replan_cheapest(e, first, last, Some(&prices), &mut changes, &mut others, 3));
-                if !changes.is_empty() {
-                    proptest::prop_assert!(search.delta_of(&changes).is_some(), "broke a rule: {:?}", changes);
-                }
-                proptest::prop_assert_eq!(price(&changes), best);
-                // The further schedules keep every rule, differ, and cost no less, cheapest first.
-                let mut last_price = best;
-                for other in &others {
-                    proptest::prop_assert!(other != &changes);
-                    if !other.is_empty() {
-                        proptest::prop_assert!(search.delta_of(other).is_some(), "broke a rule: {:?}", other);
-                    }
-                    proptest::prop_assert!(price(other) >= last_price);
-                    last_price = price(other);
-                }
+                proptest::prop_assert_eq!(found, best_delta_by_enumeration(&mut search, e, first, last));
             }
         }
     }
