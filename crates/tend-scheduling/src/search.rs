@@ -215,6 +215,11 @@ const CONSTRUCTION_SHARE_SLACK: f64 = 4.0;
 const MIN_CONSTRUCTION_SOLVE: f64 = 0.05;
 /// Least time limit of the fall-back solve (a roster needs every staff member's schedule).
 const FALLBACK_MIN_SECONDS: f64 = 10.0;
+/// HiGHS seeds the hard-rules-only model tries for `FALLBACK_QUICK_SECONDS` each before its
+/// last try, which has the whole time limit (a node limit does not help: the slow solves
+/// spend their time at the root).
+const FALLBACK_QUICK_SEEDS: u64 = 3;
+const FALLBACK_QUICK_SECONDS: f64 = 1.0;
 
 /// Models above this many shift variables get no full-model solve at all: in a minute HiGHS
 /// finds neither a better roster nor a bound on them (Instances 12, 20 and 22 reported 0).
@@ -647,20 +652,43 @@ impl<'a> Search<'a> {
             visible_days: None,
         };
         // Finding a schedule is quick, and without one there is no roster at all: this solve
-        // gets at least as long as the construction ever gave one staff member.
-        let limits = Limits {
-            solution_limit: Some(1),
-            threads,
-            ..self.limits(self.remaining().max(FALLBACK_MIN_SECONDS), None)
+        // gets at least as long as the construction ever gave one staff member. How quick
+        // hangs on HiGHS's random seed (Instance 22's staff member 8: 0.16 s with seeds 0 and
+        // 2, 11.3 s with seed 1), so a few seeds get a short time first. Not in a run limited
+        // by iterations, whose start must not hang on the clock.
+        let seconds = self.remaining().max(FALLBACK_MIN_SECONDS);
+        let quick_seeds = if self.options.iteration_limit.is_some() {
+            0
+        } else {
+            FALLBACK_QUICK_SEEDS
         };
-        milp::build_feasibility(self.compiled, roster, &hood)
-            .solve(roster, &limits)
-            .map_err(|message| SolveError::Solver { message })?
-            .roster
-            .map(|mut solved| std::mem::take(&mut solved[e]))
-            .ok_or_else(|| SolveError::NoScheduleFor {
-                staff: self.problem.staff[e].id.clone(),
-            })
+        for attempt in 0..=quick_seeds {
+            let quick = attempt < quick_seeds;
+            let base = self.limits(
+                if quick {
+                    FALLBACK_QUICK_SECONDS.min(seconds)
+                } else {
+                    seconds
+                },
+                None,
+            );
+            let limits = Limits {
+                solution_limit: Some(1),
+                threads,
+                seed: ((self.options.seed + attempt) % (i32::MAX as u64)) as i32,
+                ..base
+            };
+            let solved = milp::build_feasibility(self.compiled, roster, &hood)
+                .solve(roster, &limits)
+                .map_err(|message| SolveError::Solver { message })?
+                .roster;
+            if let Some(mut solved) = solved {
+                return Ok(std::mem::take(&mut solved[e]));
+            }
+        }
+        Err(SolveError::NoScheduleFor {
+            staff: self.problem.staff[e].id.clone(),
+        })
     }
 
     /// One staff member's schedule within `budget` seconds: a stretch of days at a time on long
