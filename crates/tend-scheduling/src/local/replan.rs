@@ -1026,6 +1026,27 @@ mod tests {
             .fold(0, i64::min)
     }
 
+    /// The unpriced re-plan of staff `e` on days `first..=last` (its changes left in `changes`)
+    /// keeps every rule, and no schedule found by trying them all is better.
+    fn replan_matches_enumeration(
+        search: &mut LocalSearch<'_>,
+        e: usize,
+        first: usize,
+        last: usize,
+        changes: &mut Changes,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        proptest::prop_assert!(search.replan(e, first, last, None, changes));
+        let found = if changes.is_empty() {
+            0
+        } else {
+            let delta = search.delta_of(changes);
+            proptest::prop_assert!(delta.is_some(), "re-plan broke a rule: {:?}", changes);
+            delta.unwrap()
+        };
+        proptest::prop_assert_eq!(found, best_delta_by_enumeration(search, e, first, last));
+        Ok(())
+    }
+
     /// Priced, the re-plan finds the cheapest schedule of the window that keeps the rules
     /// (none found by trying them all, windows of up to `longest` days, costs less at the same
     /// prices), and its further schedules keep the rules, differ and come cheapest first.
@@ -1184,15 +1205,7 @@ mod tests {
             let mut changes = Vec::new();
             for _ in 0..4 {
                 let (e, first, last) = random_window(&mut rng, compiled.staff.len(), search.days, 5);
-                proptest::prop_assert!(search.replan(e, first, last, None, &mut changes));
-                let found = if changes.is_empty() {
-                    0
-                } else {
-                    let delta = search.delta_of(&changes);
-                    proptest::prop_assert!(delta.is_some(), "re-plan broke a rule: {:?}", changes);
-                    delta.unwrap()
-                };
-                proptest::prop_assert_eq!(found, best_delta_by_enumeration(&mut search, e, first, last));
+                replan_matches_enumeration(&mut search, e, first, last, &mut changes)?;
             }
         }
     }
@@ -1223,16 +1236,7 @@ mod tests {
             let mut changes = Vec::new();
             for _ in 0..6 {
                 let (e, first, last) = random_window(&mut rng, tight.staff.len(), tight.days, 4);
-                proptest::prop_assert!(search.replan(e, first, last, None, &mut changes));
-                let found = if changes.is_empty() {
-                    0
-                } else {
-                    let delta = search.delta_of(&changes);
-                    proptest::prop_assert!(delta.is_some(), "re-plan broke a rule: {:?}", changes);
-                    delta.unwrap()
-                };
-                let best = best_delta_by_enumeration(&mut search, e, first, last);
-                proptest::prop_assert_eq!(found, best);
+                replan_matches_enumeration(&mut search, e, first, last, &mut changes)?;
                 if !changes.is_empty() {
                     let changes = changes.clone();
                     search.try_move(&changes, &mut |_| true).unwrap();
