@@ -1093,15 +1093,14 @@ mod tests {
                 .map(|(changes, _)| price(changes))
                 .fold(price(&[]), i64::min);
             let mut others = Vec::new();
-            proptest::prop_assert!(search.replan_cheapest(
-                e,
-                first,
-                last,
-                Some(&prices),
-                &mut changes,
-                &mut others,
-                3
-            ));
+            let priced =
+                search.replan_cheapest(e, first, last, Some(&prices), &mut changes, &mut others, 3);
+            // With more than four types, more limits than a state counts may break one after
+            // another; the pricing then gives up rather than be wrong.
+            proptest::prop_assert!(priced || search.shifts > MAX_LIMITED);
+            if !priced {
+                continue;
+            }
             if !changes.is_empty() {
                 proptest::prop_assert!(
                     search.delta_of(&changes).is_some(),
