@@ -1035,7 +1035,13 @@ mod tests {
         last: usize,
         changes: &mut Changes,
     ) -> Result<(), proptest::test_runner::TestCaseError> {
-        proptest::prop_assert!(search.replan(e, first, last, None, changes));
+        let planned = search.replan(e, first, last, None, changes);
+        // With more than four types the re-plan may give up (see the priced check), never be
+        // wrong.
+        proptest::prop_assert!(planned || search.shifts > MAX_LIMITED);
+        if !planned {
+            return Ok(());
+        }
         let found = if changes.is_empty() {
             0
         } else {
