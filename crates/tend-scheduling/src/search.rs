@@ -663,20 +663,16 @@ impl<'a> Search<'a> {
             FALLBACK_QUICK_SEEDS
         };
         for attempt in 0..=quick_seeds {
-            let quick = attempt < quick_seeds;
-            let base = self.limits(
-                if quick {
-                    FALLBACK_QUICK_SECONDS.min(seconds)
-                } else {
-                    seconds
-                },
-                None,
-            );
+            let seconds = if attempt < quick_seeds {
+                FALLBACK_QUICK_SECONDS.min(seconds)
+            } else {
+                seconds
+            };
             let limits = Limits {
                 solution_limit: Some(1),
                 threads,
-                seed: ((self.options.seed + attempt) % (i32::MAX as u64)) as i32,
-                ..base
+                seed: (self.options.seed.wrapping_add(attempt) % (i32::MAX as u64)) as i32,
+                ..self.limits(seconds, None)
             };
             let solved = milp::build_feasibility(self.compiled, roster, &hood)
                 .solve(roster, &limits)
@@ -1161,8 +1157,7 @@ impl<'a> Search<'a> {
         let mut sweeps: u64 = 0;
         while !self.cancelled() && !self.bound_reached() {
             let now = Instant::now();
-            let seconds = WINDOW_SECONDS * (length as f64 / WINDOW_DAYS as f64).max(1.0);
-            if now + Duration::from_secs_f64(seconds.min(WINDOW_SECONDS) * 0.5) >= until {
+            if now + Duration::from_secs_f64(WINDOW_SECONDS * 0.5) >= until {
                 break;
             }
             if sweep.1 == 0 {
@@ -1191,6 +1186,8 @@ impl<'a> Search<'a> {
             let first = starts[next % starts.len()];
             next += 1;
             let window = (first, first + length - 1);
+            // After a doubling above, the length this window has.
+            let seconds = WINDOW_SECONDS * (length as f64 / WINDOW_DAYS as f64).max(1.0);
             let window_until = (now + Duration::from_secs_f64(seconds)).min(until);
             let root_until = now + Duration::from_secs_f64(seconds * WINDOW_ROOT_SHARE);
             // Odd variants: fixings from the column generation's own LP, re-solved from its
