@@ -276,6 +276,11 @@ const MIN_WINDOW_DAYS: usize = 7;
 /// another, and the dives then stopped at 28 days, 4 884 against 4 597).
 const WINDOW_SECONDS: f64 = 6.0;
 const WINDOW_ROOT_SHARE: f64 = 0.5;
+/// Once windows have been too long for their time, the seconds of window dives after which
+/// their length is chosen again by the objective each length gained a second.
+const STINT_SECONDS: f64 = 3.0;
+/// What a length's gain a second counts for, for each stint since it was measured.
+const STALE_RATE_FACTOR: f64 = 0.7;
 /// Shares of the time limit at which window dives begin, on long horizons and on horizons
 /// whose root did not converge (the search improves the start before), and by which they end.
 const WINDOWS_FROM_LONG: f64 = 0.3;
@@ -318,6 +323,62 @@ enum Dive {
     RootUnsolved(Vec<Vec<Vec<Option<usize>>>>),
     /// Cancelled, or nothing to dive for: the bound already proves the incumbent optimal.
     Cancelled,
+}
+
+/// The length of window dives on long horizons, chosen by what each length gains a second
+/// (`Search::window_dives`): on Instance 22 a 14-day window takes 2–6 s and a 7-day one about
+/// 0.15 s, and which gains more in the minute depends on the machine's speed and on how far
+/// the roster has come.
+#[derive(Debug, Default)]
+struct LengthChooser {
+    /// The objective gained and the seconds spent at the length in use since the last choice.
+    stint: (i64, f64),
+    /// Each length's last gain a second, with the stint in which it was measured.
+    rates: Vec<(usize, f64, u32)>,
+    /// Stints ended.
+    stints: u32,
+}
+
+impl LengthChooser {
+    /// Starts a new stint (the length changed for another reason).
+    fn restart(&mut self) {
+        self.stint = (0, 0.0);
+    }
+
+    /// Records a window of `length` days that gained `gain` in `seconds`. At the end of a
+    /// stint (`STINT_SECONDS`), returns the length the next windows should have when it is
+    /// another: half the length while that has not been measured, else the length with the
+    /// best gain a second, each counting `STALE_RATE_FACTOR` less for every stint since it was
+    /// measured (the roster has improved since; a length that is the best again is measured
+    /// again).
+    fn record(&mut self, length: usize, gain: i64, seconds: f64) -> Option<usize> {
+        self.stint.0 += gain;
+        self.stint.1 += seconds;
+        if self.stint.1 < STINT_SECONDS {
+            return None;
+        }
+        let rate = self.stint.0 as f64 / self.stint.1;
+        self.stint = (0, 0.0);
+        self.stints += 1;
+        let stints = self.stints;
+        match self.rates.iter_mut().find(|(l, _, _)| *l == length) {
+            Some(entry) => *entry = (length, rate, stints),
+            None => self.rates.push((length, rate, stints)),
+        }
+        let half = (length / 2).max(MIN_WINDOW_DAYS);
+        let target = if !self.rates.iter().any(|&(l, _, _)| l == half) {
+            half
+        } else {
+            let discounted = |&(_, rate, at): &(usize, f64, u32)| {
+                rate * STALE_RATE_FACTOR.powi((stints - at) as i32)
+            };
+            self.rates
+                .iter()
+                .max_by(|a, b| discounted(a).total_cmp(&discounted(b)))
+                .map_or(length, |&(l, _, _)| l)
+        };
+        (target != length).then_some(target)
+    }
 }
 
 /// Size of a built model.
@@ -1155,6 +1216,9 @@ impl<'a> Search<'a> {
         // Sweeps begun: each draws its fractional fixings afresh (`dive`'s variants), so a
         // window dived again from an incumbent it did not change is not the same dive.
         let mut sweeps: u64 = 0;
+        // Once windows have been too long for their time, on horizons longer than those
+        // priced whole, the length is chosen by the objective each length gains a second.
+        let mut chooser: Option<LengthChooser> = None;
         while !self.cancelled() && !self.bound_reached() {
             let now = Instant::now();
             if now + Duration::from_secs_f64(WINDOW_SECONDS * 0.5) >= until {
@@ -1200,6 +1264,7 @@ impl<'a> Search<'a> {
                 None,
                 1 + 2 * sweeps,
             )?;
+            let before = self.best_objective;
             let in_time = match outcome {
                 Dive::Roster(roster) => {
                     self.offer(roster);
@@ -1208,8 +1273,19 @@ impl<'a> Search<'a> {
                 Dive::RootUnsolved(_) => false,
                 Dive::Cancelled => break,
             };
+            let mut switch_to = None;
             if !in_time && length > MIN_WINDOW_DAYS {
-                length = (length / 2).max(MIN_WINDOW_DAYS);
+                switch_to = Some((length / 2).max(MIN_WINDOW_DAYS));
+                // Not in a run limited by iterations: the choice is the clock's.
+                if days > MAX_PRICED_DAYS && self.options.iteration_limit.is_none() {
+                    chooser.get_or_insert_with(LengthChooser::default).restart();
+                }
+            } else if let Some(chooser) = &mut chooser {
+                let seconds = now.elapsed().as_secs_f64();
+                switch_to = chooser.record(length, before - self.best_objective, seconds);
+            }
+            if let Some(target) = switch_to {
+                length = target;
                 starts = starts_of(length);
                 next = starts.iter().position(|&s| s >= first).unwrap_or(0);
                 sweep = (self.best_objective, starts.len());
@@ -1873,6 +1949,39 @@ mod tests {
             time_limit: Duration::from_secs(20),
             ..SolveOptions::default()
         }
+    }
+
+    #[test]
+    fn window_lengths_are_chosen_by_their_gain_a_second() {
+        let mut chooser = LengthChooser::default();
+        // A stint is at least `STINT_SECONDS`: one short window decides nothing.
+        assert_eq!(chooser.record(14, 300, 1.0), None);
+        // 300 in 4 s at 14 days; half the length has not been measured: it is tried.
+        assert_eq!(chooser.record(14, 0, 3.0), Some(7));
+        // 7 days gain 100 a second against 75: they stay.
+        for _ in 0..2 {
+            assert_eq!(chooser.record(7, 100, 1.0), None);
+        }
+        assert_eq!(chooser.record(7, 100, 1.0), None);
+        // 60 a second: 14 days' 75, two stints old, counts 75 × 0.7² = 36.75.
+        assert_eq!(chooser.record(7, 180, 3.0), None);
+        // 7 days slow down to 10 a second; 14 days' 75 counts 75 × 0.7³ = 25.7.
+        assert_eq!(chooser.record(7, 30, 3.0), Some(14));
+        // Measured again, 14 days gain 20 a second: 7 days' 10, one stint old, counts 7;
+        // 14 stays.
+        assert_eq!(chooser.record(14, 60, 3.0), None);
+        // 14 days gain nothing now; 7 days' 10, two stints old, counts 4.9 and wins.
+        assert_eq!(chooser.record(14, 0, 3.0), Some(7));
+        // At the shortest length, half of it is itself: the best measured decides.
+        let mut shortest = LengthChooser::default();
+        assert_eq!(shortest.record(MIN_WINDOW_DAYS, 10, 3.0), None);
+        // A restart forgets the stint in progress.
+        let mut restarted = LengthChooser::default();
+        assert_eq!(restarted.record(28, 500, 2.0), None);
+        restarted.restart();
+        assert_eq!(restarted.record(28, 0, 2.0), None);
+        assert_eq!(restarted.record(28, 0, 1.0), Some(14));
+        assert_eq!(restarted.rates, vec![(28, 0.0, 1)]);
     }
 
     /// For a problem whose empty roster keeps every hard rule and whose optimum the solve
