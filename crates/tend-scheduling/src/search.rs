@@ -15,6 +15,8 @@ use crate::local::LocalSearch;
 use crate::milp::{self, Limits, Neighbourhood};
 use crate::model::{Compiled, Plan, Problem, ProblemError};
 
+mod branch;
+
 /// A flag another thread sets to stop a solve early; the solve then returns the best roster
 /// found so far (it stops between HiGHS solves, so within about a second).
 #[derive(Debug, Clone, Default)]
@@ -305,6 +307,9 @@ struct Search<'a> {
     /// Schedules the set partition's column generation priced, per staff member, for a later
     /// bound phase to go on from (empty when there are none).
     priced: Vec<Vec<Vec<Option<usize>>>>,
+    /// The schedules of the whole horizon's converged root LP, for branch and price to start
+    /// from (empty until there is one).
+    root_pools: Vec<Vec<Vec<Option<usize>>>>,
 }
 
 /// How far a whole-horizon root near its optimum may go on (see `Search::dive`).
@@ -459,6 +464,13 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
             length,
         )?;
         search.end_phase("window dives");
+        if search.branches() {
+            // The root's schedules and the incumbent so far: a search that goes back from the
+            // dives' fixings, where the annealing and its neighbourhoods rarely gain any more.
+            let pools = std::mem::take(&mut search.root_pools);
+            search.branch_and_price(pools, search_end)?;
+            search.end_phase("branch and price");
+        }
         search.large_neighbourhood_search(search_end)?;
         search.end_phase("search");
         if schedules_priced && !root_converged && !search.bound_reached() && !search.cancelled() {
@@ -499,6 +511,7 @@ impl<'a> Search<'a> {
             phases: Vec::new(),
             phase_started: started,
             priced: Vec::new(),
+            root_pools: Vec::new(),
         }
     }
 
@@ -1361,6 +1374,19 @@ impl<'a> Search<'a> {
         Ok(true)
     }
 
+    /// Whether branch and price applies: a converged whole-horizon root to start from, no
+    /// fairness term (the set partition prices every other penalty, so a node whose LP is whole
+    /// is solved), and a run limited by time (where the search stops is the clock's).
+    fn branches(&self) -> bool {
+        let fairness = self.compiled.fairness;
+        !self.root_pools.is_empty()
+            && fairness.weekend_weight == 0
+            && fairness.night_weight == 0
+            && self.options.iteration_limit.is_none()
+            && !self.bound_reached()
+            && !self.cancelled()
+    }
+
     /// A roster from the set partition's LP by diving, everyone free on the days of `window`
     /// and as in `local`'s roster outside it: column generation towards the LP's optimum until
     /// `root_until` (over the whole horizon each round's Lagrangian is a bound), then,
@@ -1422,6 +1448,9 @@ impl<'a> Search<'a> {
             Some(root) if converged => root,
             _ => return Ok(Dive::RootUnsolved(pools)),
         };
+        if extension.is_some() {
+            self.root_pools = pools.clone();
+        }
         let mut values: Vec<Vec<f64>> = root.values;
         let cold = variant.is_multiple_of(2);
         let mut rng = Rng(self.options.seed ^ variant.wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -1996,8 +2025,79 @@ mod tests {
             .then_some((compiled, optimum.report.objective))
     }
 
+    /// A fortnight's problem whose set partition is rarely whole: staff who must work exactly
+    /// `shifts` shifts in runs of two to four, two shift types, one weekend each at most, and
+    /// cover of one to three a slot with requests against it.
+    fn tight_problem() -> impl proptest::strategy::Strategy<Value = Problem> {
+        use proptest::prelude::*;
+        (
+            prop::collection::vec(4usize..=7, 3..=6),
+            prop::collection::vec(0i64..=2, 28),
+            prop::collection::vec((0usize..14, 0usize..6, 0usize..2, any::<bool>()), 0..16),
+        )
+            .prop_map(|(staff, cover, requests)| {
+                let mut text =
+                    "SECTION_HORIZON\n14\n\nSECTION_SHIFTS\nE,480,\nL,480,E\n\nSECTION_STAFF\n"
+                        .to_owned();
+                for (i, &shifts) in staff.iter().enumerate() {
+                    let minutes = 480 * shifts;
+                    text += &format!("S{i},E=14|L=14,{minutes},{minutes},4,2,2,1\n");
+                }
+                text += "\nSECTION_DAYS_OFF\n\nSECTION_SHIFT_ON_REQUESTS\n";
+                let mut off = String::new();
+                for &(day, who, s, is_off) in &requests {
+                    let line = format!("S{},{day},{},2\n", who % staff.len(), ["E", "L"][s]);
+                    if is_off {
+                        off += &line;
+                    } else {
+                        text += &line;
+                    }
+                }
+                text += &format!("\nSECTION_SHIFT_OFF_REQUESTS\n{off}\nSECTION_COVER\n");
+                for (slot, &required) in cover.iter().enumerate() {
+                    let (day, shift) = (slot / 2, ["E", "L"][slot % 2]);
+                    text += &format!("{day},{shift},{},100,1\n", required + 1);
+                }
+                crate::curtois::parse(&text).unwrap()
+            })
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+        /// Branch and price, from a roster that keeps the rules and with time to finish, proves
+        /// the optimum the full model proves, and its roster keeps every hard rule.
+        #[test]
+        fn branch_and_price_proves_the_optimum(problem in tight_problem()) {
+            let compiled = Compiled::new(&problem);
+            proptest::prop_assume!(compiled.is_ok());
+            let compiled = compiled.unwrap();
+            let options = options();
+            let mut search = Search::new(&problem, &compiled, &options, Instant::now());
+            // The optimum by the full model alone, independently of the search.
+            let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
+            let solved = milp::build(&compiled, &empty, &Neighbourhood::everything(&compiled), false)
+                .solve(&empty, &search.limits(20.0, None))
+                .unwrap();
+            let Some(start) = solved.roster.clone() else {
+                return Err(proptest::test_runner::TestCaseError::reject("no roster keeps the rules"));
+            };
+            let optimum = search.objective(&start);
+            proptest::prop_assume!((solved.bound - 1e-6).ceil() as i64 >= optimum);
+            // A worse start: the full model's roster after a hot annealing (every move keeps
+            // the rules; the roster held at its end is not the best it met).
+            let mut local = LocalSearch::new(&compiled, &start).unwrap();
+            local.anneal(&mut Rng(optimum as u64), 300, 1000.0, 1000.0, &|| false);
+            search.offer(local.roster());
+            let pools = search.best.iter().map(|schedule| vec![schedule.clone()]).collect();
+            let until = Instant::now() + Duration::from_secs(20);
+            let outcome = search.branch_and_price(pools, until).unwrap();
+            proptest::prop_assert!(outcome.proved, "a small problem's tree is searched in time");
+            proptest::prop_assert_eq!(search.best_objective, optimum);
+            proptest::prop_assert_eq!((search.bound - 1e-6).ceil() as i64, optimum);
+            let violations = check(&problem, &compiled.plan_of(&problem, &search.best));
+            proptest::prop_assert!(violations.is_empty(), "{:?}", violations);
+        }
 
         /// The set partition's bound never exceeds the optimum (proved by the full model), from
         /// whichever feasible roster its columns start.

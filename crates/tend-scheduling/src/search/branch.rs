@@ -1,0 +1,398 @@
+//! Branch and price over the set partition, on horizons the one-staff programme prices whole.
+//!
+//! The set partition's LP is nearly tight on these horizons (Instances 5, 6 and 7: within two
+//! points of their optima), but a dive fixes whole schedules without going back, and ends one
+//! or two points above the optimum. Here the dive goes back: a depth-first search whose nodes
+//! force or forbid one staff member's choice on one day (a shift, or a day off), each solved by
+//! column generation with the forbidden choices priced out of the pricing programme, and pruned
+//! once its Lagrangian bound, rounded up, reaches the incumbent. A node whose LP takes one
+//! schedule per staff member whole is a roster, the best of that node; a search that empties its
+//! stack has proved the incumbent optimal.
+
+use std::time::{Duration, Instant};
+
+use super::{Search, ROUNDING};
+use crate::local::LocalSearch;
+use crate::milp;
+use crate::search::SolveError;
+
+/// The scaled price of a choice a node forbids: above any schedule's whole price on a horizon
+/// priced whole (at most 63 days of requests and cover prices, each scaled by 1 000).
+const FORBIDDEN: i64 = 1 << 40;
+/// An LP value this close to 1 takes a schedule whole; this close to 0, not at all.
+const INTEGRAL: f64 = 1e-6;
+
+/// One branching decision: `staff` takes `choice` (a shift, or the number of shifts for a day
+/// off) on `day` when `force`, and anything else when not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Decision {
+    staff: usize,
+    day: usize,
+    choice: usize,
+    force: bool,
+}
+
+impl Decision {
+    fn allows(&self, schedule: &[Option<usize>], shifts: usize) -> bool {
+        let taken = schedule[self.day].unwrap_or(shifts) == self.choice;
+        taken == self.force
+    }
+}
+
+/// A node of the search: its decisions and a bound on every roster that keeps them.
+#[derive(Debug, Clone)]
+struct Node {
+    decisions: Vec<Decision>,
+    bound: f64,
+}
+
+/// How a node's column generation ended.
+enum NodeEnd {
+    /// Its LP is optimal: its value (or a better Lagrangian) bounds the node, and its values.
+    Converged { bound: f64, values: Vec<Vec<f64>> },
+    /// Its bound reached the incumbent, or no roster keeps its decisions.
+    Pruned,
+    /// Out of time, or a pricing the programme could not do.
+    Unfinished,
+}
+
+/// How a branch and price ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct BranchOutcome {
+    /// Every node was solved or pruned: the incumbent is optimal.
+    pub proved: bool,
+    pub nodes: u64,
+}
+
+impl Search<'_> {
+    /// Branch and price from the schedules of `pools` (and the incumbent's) until `until`.
+    /// Raises the bound to the least bound of the nodes left, or to the incumbent when none is.
+    /// Only for problems without a fairness term (whose LP prices every penalty) on horizons the
+    /// one-staff programme prices whole, with an incumbent.
+    pub(super) fn branch_and_price(
+        &mut self,
+        pools: Vec<Vec<Vec<Option<usize>>>>,
+        until: Instant,
+    ) -> Result<BranchOutcome, SolveError> {
+        let compiled = self.compiled;
+        let shifts = compiled.shifts;
+        let whole = (0, compiled.days - 1);
+        let mut outcome = BranchOutcome {
+            proved: false,
+            nodes: 0,
+        };
+        let Some(local) = LocalSearch::new(compiled, &self.best) else {
+            return Ok(outcome);
+        };
+        // Every schedule met, per staff member: each node's pools are those that keep its
+        // decisions.
+        let mut known: Vec<Vec<Vec<Option<usize>>>> = pools;
+        known.resize(compiled.staff.len(), Vec::new());
+        for (pool, schedule) in known.iter_mut().zip(local.roster()) {
+            if !pool.contains(&schedule) {
+                pool.push(schedule);
+            }
+        }
+        let mut lp = milp::master::Lp::new(compiled, whole)
+            .map_err(|message| SolveError::Solver { message })?;
+        let mut slowest = Duration::ZERO;
+        // The nodes left open, and the one to solve next when the last one branched: the
+        // search dives depth first from a node of least bound until a node is pruned or solved.
+        let mut stack: Vec<Node> = Vec::new();
+        let mut next = Some(Node {
+            decisions: Vec::new(),
+            bound: self.bound,
+        });
+        let mut stopped = false;
+        while let Some(node) = next.take().or_else(|| take_least(&mut stack)) {
+            if self.prunes(node.bound) {
+                continue;
+            }
+            if Instant::now() >= until || self.cancelled() {
+                stack.push(node);
+                stopped = true;
+                break;
+            }
+            outcome.nodes += 1;
+            let mut pools: Vec<Vec<Vec<Option<usize>>>> = known
+                .iter()
+                .enumerate()
+                .map(|(e, pool)| {
+                    pool.iter()
+                        .filter(|s| keeps(&node.decisions, e, s, shifts))
+                        .cloned()
+                        .collect()
+                })
+                .collect();
+            let end = self.node_columns(
+                &mut lp,
+                &local,
+                &node.decisions,
+                &mut pools,
+                &mut known,
+                until,
+                &mut slowest,
+            )?;
+            let (bound, values) = match end {
+                NodeEnd::Pruned => continue,
+                NodeEnd::Unfinished => {
+                    stack.push(node);
+                    stopped = true;
+                    break;
+                }
+                NodeEnd::Converged { bound, values } => (bound, values),
+            };
+            // Each staff member's schedule of largest value: a roster that keeps every hard
+            // rule, and the node's best when every value is whole.
+            let mut whole_schedules = true;
+            let roster: Vec<Vec<Option<usize>>> = values
+                .iter()
+                .zip(&pools)
+                .map(|(values, pool)| {
+                    let (j, value) = largest(values);
+                    whole_schedules &= value >= 1.0 - INTEGRAL;
+                    pool[j].clone()
+                })
+                .collect();
+            if self.offer(roster) {
+                self.report_progress("branch and price");
+            }
+            if whole_schedules || self.prunes(bound) {
+                continue;
+            }
+            let Some((staff, day, choice)) = branching_choice(&values, &pools, shifts) else {
+                continue;
+            };
+            // The dive goes on with the choice forced; the other branch waits.
+            for force in [false, true] {
+                let mut decisions = node.decisions.clone();
+                decisions.push(Decision {
+                    staff,
+                    day,
+                    choice,
+                    force,
+                });
+                let child = Node { decisions, bound };
+                if force {
+                    next = Some(child);
+                } else {
+                    stack.push(child);
+                }
+            }
+        }
+        if stopped {
+            let least = stack
+                .iter()
+                .map(|node| node.bound)
+                .fold(f64::INFINITY, f64::min);
+            if least.is_finite() && least > self.bound {
+                self.bound = least.min(self.best_objective as f64);
+            }
+        } else {
+            outcome.proved = true;
+            self.bound = self.bound.max(self.best_objective as f64);
+        }
+        self.report_progress("branch and price");
+        Ok(outcome)
+    }
+
+    /// Whether a node bounded by `bound` can hold no roster better than the incumbent.
+    fn prunes(&self, bound: f64) -> bool {
+        (bound - ROUNDING).ceil() >= self.best_objective as f64
+    }
+
+    /// Column generation for one node until its LP is optimal (see `NodeEnd`): every schedule
+    /// priced joins `known`, and `pools` when it keeps the node's decisions and improves its LP.
+    #[allow(clippy::too_many_arguments)]
+    fn node_columns(
+        &mut self,
+        lp: &mut milp::master::Lp,
+        local: &LocalSearch,
+        decisions: &[Decision],
+        pools: &mut [Vec<Vec<Option<usize>>>],
+        known: &mut [Vec<Vec<Option<usize>>>],
+        until: Instant,
+        slowest: &mut Duration,
+    ) -> Result<NodeEnd, SolveError> {
+        let compiled = self.compiled;
+        let shifts = compiled.shifts;
+        let whole = (0, compiled.days - 1);
+        let everyone: Vec<usize> = (0..pools.len()).collect();
+        // A staff member none of whose schedules keeps the decisions gets the cheapest that
+        // does, at no cover prices (the LP needs a schedule for everyone).
+        let empty: Vec<usize> = everyone
+            .iter()
+            .copied()
+            .filter(|&e| pools[e].is_empty())
+            .collect();
+        if !empty.is_empty() {
+            let (costs, _) = milp::master::at_row_prices(compiled, &[]);
+            let costs = with_decisions(costs, decisions, shifts);
+            let (priced, complete) = self.price_all(local, whole, &costs, &empty, until, slowest);
+            if !complete {
+                return Ok(NodeEnd::Unfinished);
+            }
+            for (e, schedules) in priced {
+                match schedules
+                    .into_iter()
+                    .find(|(price, _)| *price < FORBIDDEN / 2)
+                {
+                    Some((_, schedule)) => {
+                        remember(&mut known[e], &schedule);
+                        pools[e].push(schedule);
+                    }
+                    None => return Ok(NodeEnd::Pruned),
+                }
+            }
+        }
+        let mut lagrangian = f64::MIN;
+        loop {
+            let remaining = until
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            if remaining < 0.01 || self.cancelled() {
+                return Ok(NodeEnd::Unfinished);
+            }
+            let prices = lp
+                .prices(pools, &self.lp_limits(remaining))
+                .map_err(|message| SolveError::Solver { message })?;
+            let Some(prices) = prices else {
+                return Ok(NodeEnd::Unfinished);
+            };
+            let costs = with_decisions(prices.per_choice.clone(), decisions, shifts);
+            let (priced, complete) =
+                self.price_all(local, whole, &costs, &everyone, until, slowest);
+            if !complete {
+                return Ok(NodeEnd::Unfinished);
+            }
+            let mut least_total = 0i64;
+            let mut added = 0;
+            for (e, schedules) in priced {
+                let Some(&(least, _)) = schedules.first() else {
+                    return Ok(NodeEnd::Unfinished);
+                };
+                if least >= FORBIDDEN / 2 {
+                    // No schedule of this staff member keeps the node's decisions.
+                    return Ok(NodeEnd::Pruned);
+                }
+                least_total += least;
+                for (price, schedule) in schedules {
+                    if price >= FORBIDDEN / 2 {
+                        continue;
+                    }
+                    remember(&mut known[e], &schedule);
+                    if price < prices.per_staff[e] && !pools[e].contains(&schedule) {
+                        pools[e].push(schedule);
+                        added += 1;
+                    }
+                }
+            }
+            // The Lagrangian of the node's problem: its decisions only remove schedules.
+            lagrangian =
+                lagrangian.max(prices.constant + least_total as f64 / milp::master::PRICE_SCALE);
+            if self.prunes(lagrangian) {
+                return Ok(NodeEnd::Pruned);
+            }
+            if added == 0 {
+                let bound = lagrangian.max(prices.value);
+                if self.prunes(bound) {
+                    return Ok(NodeEnd::Pruned);
+                }
+                return Ok(NodeEnd::Converged {
+                    bound,
+                    values: prices.values,
+                });
+            }
+        }
+    }
+}
+
+/// Removes and returns the open node of least bound (the deepest of equals, then the last).
+fn take_least(open: &mut Vec<Node>) -> Option<Node> {
+    let position = open
+        .iter()
+        .enumerate()
+        .min_by(|(i, a), (j, b)| {
+            a.bound
+                .total_cmp(&b.bound)
+                .then(b.decisions.len().cmp(&a.decisions.len()))
+                .then(j.cmp(i))
+        })
+        .map(|(i, _)| i)?;
+    Some(open.swap_remove(position))
+}
+
+/// Whether staff member `e`'s `schedule` keeps every decision of a node.
+fn keeps(decisions: &[Decision], e: usize, schedule: &[Option<usize>], shifts: usize) -> bool {
+    decisions
+        .iter()
+        .filter(|d| d.staff == e)
+        .all(|d| d.allows(schedule, shifts))
+}
+
+/// `costs` (scaled, per staff member and choice) with every choice a decision rules out
+/// priced at `FORBIDDEN`.
+fn with_decisions(
+    mut costs: Vec<Vec<i64>>,
+    decisions: &[Decision],
+    shifts: usize,
+) -> Vec<Vec<i64>> {
+    let choices = shifts + 1;
+    for decision in decisions {
+        let row = &mut costs[decision.staff][decision.day * choices..(decision.day + 1) * choices];
+        for (c, cost) in row.iter_mut().enumerate() {
+            if (c == decision.choice) != decision.force {
+                *cost = cost.saturating_add(FORBIDDEN);
+            }
+        }
+    }
+    costs
+}
+
+fn remember(known: &mut Vec<Vec<Option<usize>>>, schedule: &[Option<usize>]) {
+    if !known.iter().any(|s| s == schedule) {
+        known.push(schedule.to_vec());
+    }
+}
+
+/// The index and value of the largest of `values` (the first of equals).
+fn largest(values: &[f64]) -> (usize, f64) {
+    values
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a })
+}
+
+/// The choice to branch on: of the staff members whose LP takes no schedule whole, the day
+/// and choice with the largest fractional value (summed over their schedules), the first of
+/// equals in staff, day and choice order. `None` when every value is whole.
+fn branching_choice(
+    values: &[Vec<f64>],
+    pools: &[Vec<Vec<Option<usize>>>],
+    shifts: usize,
+) -> Option<(usize, usize, usize)> {
+    let choices = shifts + 1;
+    let mut best: Option<(f64, usize, usize, usize)> = None;
+    for (e, (values, pool)) in values.iter().zip(pools).enumerate() {
+        if largest(values).1 >= 1.0 - INTEGRAL {
+            continue;
+        }
+        let days = pool.first().map_or(0, Vec::len);
+        let mut taken = vec![0.0; days * choices];
+        for (value, schedule) in values.iter().zip(pool) {
+            for (d, choice) in schedule.iter().enumerate() {
+                taken[d * choices + choice.unwrap_or(shifts)] += value;
+            }
+        }
+        for (i, &value) in taken.iter().enumerate() {
+            if value > INTEGRAL
+                && value < 1.0 - INTEGRAL
+                && best.is_none_or(|(most, ..)| value > most + INTEGRAL)
+            {
+                best = Some((value, e, i / choices, i % choices));
+            }
+        }
+    }
+    best.map(|(_, e, d, c)| (e, d, c))
+}
