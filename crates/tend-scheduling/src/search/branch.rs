@@ -104,6 +104,8 @@ impl Search<'_> {
             bound: self.bound,
         });
         let mut stopped = false;
+        // The least bound of the nodes left unsolved without being open.
+        let mut unsolved = f64::INFINITY;
         while let Some(node) = next.take().or_else(|| take_least(&mut stack)) {
             if self.prunes(node.bound) {
                 continue;
@@ -161,6 +163,8 @@ impl Search<'_> {
                 continue;
             }
             let Some((staff, day, choice)) = branching_choice(&values, &pools, shifts) else {
+                // Values too close to whole to branch on: the node is left unsolved.
+                unsolved = unsolved.min(bound);
                 continue;
             };
             // The dive goes on with the choice forced; the other branch waits.
@@ -180,11 +184,8 @@ impl Search<'_> {
                 }
             }
         }
-        if stopped {
-            let least = stack
-                .iter()
-                .map(|node| node.bound)
-                .fold(f64::INFINITY, f64::min);
+        if stopped || unsolved.is_finite() {
+            let least = stack.iter().map(|node| node.bound).fold(unsolved, f64::min);
             if least.is_finite() && least > self.bound {
                 self.bound = least.min(self.best_objective as f64);
             }
