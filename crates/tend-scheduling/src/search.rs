@@ -2075,7 +2075,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        // Each case solves the full model to optimality too: a few seconds apiece.
+        // Each case also solves the full model to optimality, so fewer cases than below.
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
 
         /// Branch and price, from a roster that keeps the rules and with time to finish, proves
