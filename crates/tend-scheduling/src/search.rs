@@ -1482,11 +1482,7 @@ impl<'a> Search<'a> {
                 if fixed[e] {
                     continue;
                 }
-                let (j, value) = values
-                    .iter()
-                    .copied()
-                    .enumerate()
-                    .fold((0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+                let (j, value) = branch::largest(values);
                 if out_of_time || value >= DIVE_FIX_VALUE {
                     fixings.push((e, j));
                 } else {
@@ -2104,8 +2100,8 @@ mod tests {
             search.offer(local.roster());
             let pools = search.best.iter().map(|schedule| vec![schedule.clone()]).collect();
             let until = Instant::now() + Duration::from_secs(20);
-            let outcome = search.branch_and_price(pools, until).unwrap();
-            proptest::prop_assert!(outcome.proved, "a small problem's tree is searched in time");
+            let proved = search.branch_and_price(pools, until).unwrap();
+            proptest::prop_assert!(proved, "a small problem's tree is searched in time");
             proptest::prop_assert_eq!(search.best_objective, optimum);
             proptest::prop_assert_eq!((search.bound - 1e-6).ceil() as i64, optimum);
             let violations = check(&problem, &compiled.plan_of(&problem, &search.best));

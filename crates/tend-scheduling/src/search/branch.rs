@@ -56,33 +56,22 @@ enum NodeEnd {
     Unfinished,
 }
 
-/// How a branch and price ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct BranchOutcome {
-    /// Every node was solved or pruned: the incumbent is optimal.
-    pub proved: bool,
-    pub nodes: u64,
-}
-
 impl Search<'_> {
     /// Branch and price from the schedules of `pools` (and the incumbent's) until `until`.
-    /// Raises the bound to the least bound of the nodes left, or to the incumbent when none is.
+    /// Raises the bound to the least bound of the nodes left, or to the incumbent when none is,
+    /// and returns whether none is (the incumbent is then proved optimal).
     /// Only for problems without a fairness term (whose LP prices every penalty) on horizons the
     /// one-staff programme prices whole, with an incumbent.
     pub(super) fn branch_and_price(
         &mut self,
         pools: Vec<Vec<Vec<Option<usize>>>>,
         until: Instant,
-    ) -> Result<BranchOutcome, SolveError> {
+    ) -> Result<bool, SolveError> {
         let compiled = self.compiled;
         let shifts = compiled.shifts;
         let whole = (0, compiled.days - 1);
-        let mut outcome = BranchOutcome {
-            proved: false,
-            nodes: 0,
-        };
         let Some(local) = LocalSearch::new(compiled, &self.best) else {
-            return Ok(outcome);
+            return Ok(false);
         };
         // Every schedule met, per staff member: each node's pools are those that keep its
         // decisions.
@@ -115,7 +104,6 @@ impl Search<'_> {
                 stopped = true;
                 break;
             }
-            outcome.nodes += 1;
             let mut pools: Vec<Vec<Vec<Option<usize>>>> = known
                 .iter()
                 .enumerate()
@@ -184,17 +172,17 @@ impl Search<'_> {
                 }
             }
         }
-        if stopped || unsolved.is_finite() {
+        let proved = !stopped && unsolved.is_infinite();
+        if !proved {
             let least = stack.iter().map(|node| node.bound).fold(unsolved, f64::min);
             if least.is_finite() && least > self.bound {
                 self.bound = least.min(self.best_objective as f64);
             }
         } else {
-            outcome.proved = true;
             self.bound = self.bound.max(self.best_objective as f64);
         }
         self.report_progress("branch and price");
-        Ok(outcome)
+        Ok(proved)
     }
 
     /// Whether a node bounded by `bound` can hold no roster better than the incumbent.
@@ -357,7 +345,7 @@ fn remember(known: &mut Vec<Vec<Option<usize>>>, schedule: &[Option<usize>]) {
 }
 
 /// The index and value of the largest of `values` (the first of equals).
-fn largest(values: &[f64]) -> (usize, f64) {
+pub(super) fn largest(values: &[f64]) -> (usize, f64) {
     values
         .iter()
         .copied()
