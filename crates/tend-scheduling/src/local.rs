@@ -28,9 +28,13 @@ const POLL_EVERY: u64 = 2048;
 /// Longest block of days exchanged between two staff members.
 const MAX_BLOCK: usize = 7;
 
-/// One move in this many is a cover repair (see `LocalSearch::repair`), and as many complete
-/// or empty a half-worked weekend (`LocalSearch::complete_weekend`).
-const REPAIR_ONE_IN: usize = 6;
+/// One move in this many is a cover repair (see `LocalSearch::repair`), as many complete or
+/// empty a half-worked weekend (`LocalSearch::complete_weekend`), and as many bring a shift from
+/// another week (`LocalSearch::swap_weeks`).
+const REPAIR_ONE_IN: usize = 7;
+/// Days in a week: blocks exchanged by `LocalSearch::swap_weeks` are a whole number of weeks
+/// apart, so they hold the same weekdays (and weekend days).
+const WEEK: usize = 7;
 /// Draws of a staff member for a repair before giving up.
 const REPAIR_STAFF_DRAWS: usize = 8;
 
@@ -554,6 +558,96 @@ impl<'a> LocalSearch<'a> {
         self.with_best_partner(rng, e, d, value, accept)
     }
 
+    /// Cover below its preferred level gets an eligible staff member who works its shift on the
+    /// same weekday of another week: their days around it are exchanged with the same days of
+    /// that week (the best of a block of each length up to a week), which keeps their minutes
+    /// and shift counts, and their weekends worked when the blocks hold the weekends whole. Only
+    /// the runs at the blocks' edges can break. This moves a weekend's work across the horizon,
+    /// where the weekend limits bind, a change that no window and no nearby move makes.
+    fn swap_weeks(&mut self, rng: &mut Rng, accept: &mut dyn FnMut(i64) -> bool) -> Option<i64> {
+        let days = self.days;
+        if self.coverable.is_empty() || days < 2 * WEEK {
+            return None;
+        }
+        let compiled = self.compiled;
+        let c = self.coverable[rng.below(self.coverable.len())];
+        let cover = &compiled.cover[c];
+        if self.cover_count[c] >= cover.preferred {
+            return None;
+        }
+        let d = cover.day;
+        let value = cover.shift as u16;
+        let e = (0..REPAIR_STAFF_DRAWS)
+            .map(|_| rng.below(compiled.staff.len()))
+            .find(|&e| {
+                cover.eligible[e] && self.cells[e * days + d] != value && self.may(e, d, value)
+            })?;
+        // The same weekday of the other weeks on which they work the shift.
+        let row = &self.cells[e * days..(e + 1) * days];
+        let sources = (d % WEEK..days)
+            .step_by(WEEK)
+            .filter(|&o| o != d && row[o] == value && !self.fixed[e * days + o])
+            .count();
+        if sources == 0 {
+            return None;
+        }
+        let pick = rng.below(sources);
+        let source = (d % WEEK..days)
+            .step_by(WEEK)
+            .filter(|&o| o != d && row[o] == value && !self.fixed[e * days + o])
+            .nth(pick)?;
+        let mut best: Option<(i64, usize, usize)> = None;
+        let mut changes = Vec::with_capacity(4 * WEEK);
+        for length in 1..=WEEK {
+            let back = rng.below(length);
+            let (Some(first), Some(other)) = (d.checked_sub(back), source.checked_sub(back)) else {
+                continue;
+            };
+            if first.max(other) + length > days {
+                continue;
+            }
+            if !self.exchange(e, first, other, length, &mut changes) {
+                continue;
+            }
+            if let Some(delta) = self.delta_of(&changes) {
+                if best.is_none_or(|(b, _, _)| delta < b) {
+                    best = Some((delta, first, length));
+                }
+            }
+        }
+        let (_, first, length) = best?;
+        let other = source - (d - first);
+        self.exchange(e, first, other, length, &mut changes);
+        self.try_move(&changes, accept)
+    }
+
+    /// The cells that exchange staff `e`'s days `first..first + length` with
+    /// `other..other + length`; false when a day may not take the other's value.
+    fn exchange(
+        &self,
+        e: usize,
+        first: usize,
+        other: usize,
+        length: usize,
+        changes: &mut Vec<(usize, usize, u16)>,
+    ) -> bool {
+        changes.clear();
+        let days = self.days;
+        for i in 0..length {
+            let (a, b) = (first + i, other + i);
+            let (va, vb) = (self.cells[e * days + a], self.cells[e * days + b]);
+            if va == vb {
+                continue;
+            }
+            if !self.may(e, a, vb) || !self.may(e, b, va) {
+                return false;
+            }
+            changes.push((e, a, vb));
+            changes.push((e, b, va));
+        }
+        !changes.is_empty()
+    }
+
     /// A weekend worked on one day only gets its other day worked too, or stops being worked,
     /// each with the best partner change nearby: the weekend limit makes half-worked weekends
     /// a waste when weekend cover is short.
@@ -822,6 +916,8 @@ impl<'a> LocalSearch<'a> {
                 self.repair(rng, &mut accept)
             } else if draw == 1 {
                 self.complete_weekend(rng, &mut accept)
+            } else if draw == 2 {
+                self.swap_weeks(rng, &mut accept)
             } else if self.propose(rng, &mut changes) {
                 self.try_move(&changes, &mut accept)
             } else {
