@@ -1008,6 +1008,34 @@ SECTION_COVER\n0,D,1,100,1\n1,D,2,100,1\n2,L,1,100,1\n3,N,1,100,1\n7,D,2,100,1\n
         }
     }
 
+    /// A weekend whose cover is short gets the staff member whose one allowed weekend is worked
+    /// where nothing needs them: every nearby move breaks their weekend limit or their exact
+    /// minutes, and only an exchange with the same days of another week moves the weekend.
+    #[test]
+    fn a_weekend_moves_to_the_week_whose_cover_is_short() {
+        let text = "SECTION_HORIZON\n21\n\nSECTION_SHIFTS\nD,480,\n\n\
+SECTION_STAFF\nA,D=21,2400,2400,5,1,1,1\n\nSECTION_DAYS_OFF\nA,0\n\n\
+SECTION_SHIFT_ON_REQUESTS\n\nSECTION_SHIFT_OFF_REQUESTS\n\n\
+SECTION_COVER\n12,D,1,100,1\n13,D,1,100,1\n";
+        let problem = curtois::parse(text).unwrap();
+        let compiled = Compiled::new(&problem).unwrap();
+        // Wednesday to Sunday of the first week: exactly the five shifts the minutes allow.
+        let roster = vec![(0..21).map(|d| (2..=6).contains(&d).then_some(0)).collect()];
+        assert_eq!(check(&problem, &compiled.plan_of(&problem, &roster)), vec![]);
+        let mut search = LocalSearch::new(&compiled, &roster).unwrap();
+        assert_eq!(search.objective(), 200);
+        let mut rng = Rng(3);
+        for _ in 0..50 {
+            search.swap_weeks(&mut rng, &mut |delta| delta < 0);
+        }
+        let held = search.roster();
+        assert_eq!(check(&problem, &compiled.plan_of(&problem, &held)), vec![]);
+        assert_eq!(search.objective(), 0);
+        assert_eq!(evaluate_roster(&problem, &compiled, &held).objective, 0);
+        assert!(held[0][12].is_some() && held[0][13].is_some());
+        assert_eq!(held[0].iter().flatten().count(), 5);
+    }
+
     /// `problem` with fairness off (which the re-plans leave to the exact delta), compiled,
     /// when its empty roster keeps every hard rule (the start the annealing needs).
     pub(crate) fn fairness_off_from_an_empty_roster(
