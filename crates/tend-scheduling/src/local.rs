@@ -1021,7 +1021,10 @@ SECTION_COVER\n12,D,1,100,1\n13,D,1,100,1\n";
         let compiled = Compiled::new(&problem).unwrap();
         // Wednesday to Sunday of the first week: exactly the five shifts the minutes allow.
         let roster = vec![(0..21).map(|d| (2..=6).contains(&d).then_some(0)).collect()];
-        assert_eq!(check(&problem, &compiled.plan_of(&problem, &roster)), vec![]);
+        assert_eq!(
+            check(&problem, &compiled.plan_of(&problem, &roster)),
+            vec![]
+        );
         let mut search = LocalSearch::new(&compiled, &roster).unwrap();
         assert_eq!(search.objective(), 200);
         let mut rng = Rng(3);

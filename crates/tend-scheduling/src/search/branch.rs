@@ -14,11 +14,16 @@ use std::time::{Duration, Instant};
 use super::{Search, ROUNDING};
 use crate::local::LocalSearch;
 use crate::milp;
-use crate::search::SolveError;
+use crate::search::{Rng, SolveError};
 
 /// The scaled price of a choice a node forbids: above any schedule's whole price on a horizon
 /// priced whole (at most 63 days of requests and cover prices, each scaled by 1 000).
 const FORBIDDEN: i64 = 1 << 40;
+/// The short annealing that mends a node's rounded roster: moves per (staff, day) cell and its
+/// temperatures.
+const MEND_MOVES_PER_CELL: u64 = 300;
+const MEND_START_TEMPERATURE: f64 = 10.0;
+const MEND_END_TEMPERATURE: f64 = 0.5;
 /// An LP value this close to 1 takes a schedule whole; this close to 0, not at all.
 const INTEGRAL: f64 = 1e-6;
 
@@ -93,6 +98,8 @@ impl Search<'_> {
             bound: self.bound,
         });
         let mut stopped = false;
+        // Rounded rosters mended so far: each mending draws from a stream of its own.
+        let mut nodes: u64 = 0;
         // The least bound of the nodes left unsolved without being open.
         let mut unsolved = f64::INFINITY;
         while let Some(node) = next.take().or_else(|| take_least(&mut stack)) {
@@ -144,8 +151,35 @@ impl Search<'_> {
                     pool[j].clone()
                 })
                 .collect();
+            // Not whole, the rounded roster is mended by a short annealing from it: the LP's
+            // schedules together are near a roster of about the node's bound.
+            let mended = if whole_schedules {
+                None
+            } else {
+                LocalSearch::new(compiled, &roster).and_then(|mut rounded| {
+                    nodes += 1;
+                    let mut rng =
+                        Rng(self.options.seed ^ nodes.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    let cells = (compiled.staff.len() * compiled.days) as u64;
+                    let stop = || Instant::now() >= until;
+                    rounded
+                        .anneal(
+                            &mut rng,
+                            MEND_MOVES_PER_CELL * cells,
+                            MEND_START_TEMPERATURE,
+                            MEND_END_TEMPERATURE,
+                            &stop,
+                        )
+                        .0
+                })
+            };
             if self.offer(roster) {
                 self.report_progress("branch and price");
+            }
+            if let Some((mended, _)) = mended {
+                if self.offer(mended) {
+                    self.report_progress("branch and price");
+                }
             }
             if whole_schedules || self.prunes(bound) {
                 continue;
