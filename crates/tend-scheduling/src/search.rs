@@ -290,7 +290,7 @@ const STALE_RATE_FACTOR: f64 = 0.7;
 /// Shares of the time limit at which window dives begin, on long horizons and on horizons
 /// whose root did not converge (the search improves the start before), and by which they end.
 const WINDOWS_FROM_LONG: f64 = 0.3;
-const WINDOWS_FROM_PRICED: f64 = 0.5;
+const WINDOWS_FROM_PRICED: f64 = 0.4;
 const WINDOWS_UNTIL: f64 = 0.9;
 
 struct Search<'a> {
