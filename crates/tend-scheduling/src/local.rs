@@ -506,19 +506,22 @@ impl<'a> LocalSearch<'a> {
         }
     }
 
+    /// One draw of a cover item that can be short: the item when it is below its preferred
+    /// level (what the repairs aim at), `None` otherwise.
+    fn short_cover(&self, rng: &mut Rng) -> Option<usize> {
+        if self.coverable.is_empty() {
+            return None;
+        }
+        let c = self.coverable[rng.below(self.coverable.len())];
+        (self.cover_count[c] < self.compiled.cover[c].preferred).then_some(c)
+    }
+
     /// Cover below its preferred level gets a random eligible staff member (moved from another
     /// shift that day, or from a day off); the best of giving up nothing or one of their working
     /// days nearby (which keeps their minutes) is then offered to `accept` as one move.
     fn repair(&mut self, rng: &mut Rng, accept: &mut dyn FnMut(i64) -> bool) -> Option<i64> {
-        if self.coverable.is_empty() {
-            return None;
-        }
         let compiled = self.compiled;
-        let c = self.coverable[rng.below(self.coverable.len())];
-        let cover = &compiled.cover[c];
-        if self.cover_count[c] >= cover.preferred {
-            return None;
-        }
+        let cover = &compiled.cover[self.short_cover(rng)?];
         let days = self.days;
         let d = cover.day;
         let value = cover.shift as u16;
@@ -566,15 +569,11 @@ impl<'a> LocalSearch<'a> {
     /// where the weekend limits bind, a change that no window and no nearby move makes.
     fn swap_weeks(&mut self, rng: &mut Rng, accept: &mut dyn FnMut(i64) -> bool) -> Option<i64> {
         let days = self.days;
-        if self.coverable.is_empty() || days < 2 * WEEK {
+        if days < 2 * WEEK {
             return None;
         }
         let compiled = self.compiled;
-        let c = self.coverable[rng.below(self.coverable.len())];
-        let cover = &compiled.cover[c];
-        if self.cover_count[c] >= cover.preferred {
-            return None;
-        }
+        let cover = &compiled.cover[self.short_cover(rng)?];
         let d = cover.day;
         let value = cover.shift as u16;
         let e = (0..REPAIR_STAFF_DRAWS)
@@ -583,19 +582,17 @@ impl<'a> LocalSearch<'a> {
                 cover.eligible[e] && self.cells[e * days + d] != value && self.may(e, d, value)
             })?;
         // The same weekday of the other weeks on which they work the shift.
-        let row = &self.cells[e * days..(e + 1) * days];
-        let sources = (d % WEEK..days)
-            .step_by(WEEK)
-            .filter(|&o| o != d && row[o] == value && !self.fixed[e * days + o])
-            .count();
-        if sources == 0 {
+        let (cells, fixed) = (&self.cells, &self.fixed);
+        let sources = || {
+            (d % WEEK..days)
+                .step_by(WEEK)
+                .filter(move |&o| o != d && cells[e * days + o] == value && !fixed[e * days + o])
+        };
+        let count = sources().count();
+        if count == 0 {
             return None;
         }
-        let pick = rng.below(sources);
-        let source = (d % WEEK..days)
-            .step_by(WEEK)
-            .filter(|&o| o != d && row[o] == value && !self.fixed[e * days + o])
-            .nth(pick)?;
+        let source = sources().nth(rng.below(count))?;
         let mut best: Option<(i64, usize, usize)> = None;
         let mut changes = Vec::with_capacity(4 * WEEK);
         for length in 1..=WEEK {
@@ -859,11 +856,10 @@ impl<'a> LocalSearch<'a> {
         }
         let compiled = self.compiled;
         for _ in 0..REPAIR_STAFF_DRAWS {
-            let c = self.coverable[rng.below(self.coverable.len())];
-            let cover = &compiled.cover[c];
-            if self.cover_count[c] >= cover.preferred {
+            let Some(c) = self.short_cover(rng) else {
                 continue;
-            }
+            };
+            let cover = &compiled.cover[c];
             let e = rng.below(compiled.staff.len());
             let d = cover.day;
             if cover.eligible[e]

@@ -100,6 +100,8 @@ impl Search<'_> {
         let mut stopped = false;
         // Rounded rosters mended so far: each mending draws from a stream of its own.
         let mut nodes: u64 = 0;
+        // The annealing that mends them, loaded with each in turn.
+        let mut mender = LocalSearch::new(compiled, &self.best);
         // The least bound of the nodes left unsolved without being open.
         let mut unsolved = f64::INFINITY;
         while let Some(node) = next.take().or_else(|| take_least(&mut stack)) {
@@ -156,7 +158,8 @@ impl Search<'_> {
             let mended = if whole_schedules {
                 None
             } else {
-                LocalSearch::new(compiled, &roster).and_then(|mut rounded| {
+                mender.as_mut().and_then(|rounded| {
+                    rounded.load(&roster);
                     nodes += 1;
                     let mut rng =
                         Rng(self.options.seed ^ nodes.wrapping_mul(0x9E37_79B9_7F4A_7C15));
