@@ -174,11 +174,6 @@ impl<'c> Lp<'c> {
         })
     }
 
-    /// How many columns the LP holds, in its pools or bounded to zero.
-    pub(crate) fn columns(&self) -> usize {
-        self.columns.iter().map(Vec::len).sum()
-    }
-
     /// The LP's values over `pools`, solved from scratch in a model of its own, or `None` when
     /// HiGHS did not solve it to optimality. A dive takes its fixings from these: an LP
     /// re-solved from the last basis after a fixing tends to stay as fractional as the last

@@ -9,7 +9,6 @@
 //! schedule per staff member whole is a roster, the best of that node. The search dives from
 //! the open node of least bound; one that leaves no node open has proved the incumbent optimal.
 
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::{Search, ROUNDING};
@@ -25,9 +24,6 @@ const FORBIDDEN: i64 = 1 << 40;
 const MEND_MOVES_PER_CELL: u64 = 300;
 const MEND_START_TEMPERATURE: f64 = 10.0;
 const MEND_END_TEMPERATURE: f64 = 0.5;
-/// The master LP is built anew for a node when it holds more than this many times the
-/// columns of the node's pools.
-const REBUILD_FACTOR: usize = 2;
 /// An LP value this close to 1 takes a schedule whole; this close to 0, not at all.
 const INTEGRAL: f64 = 1e-6;
 
@@ -48,46 +44,17 @@ impl Decision {
     }
 }
 
-/// A node of the search: its decisions, a bound on every roster that keeps them, and the
-/// prices its parent's column generation ended at.
+/// A node of the search: its decisions and a bound on every roster that keeps them.
 #[derive(Debug, Clone)]
 struct Node {
     decisions: Vec<Decision>,
     bound: f64,
-    parent: Option<Rc<Reduced>>,
-}
-
-/// The last round of a node's column generation: the scaled cost of each staff member's
-/// choices (decisions included), the least price of each staff member's schedules at them,
-/// and the Lagrangian they give. A roster that takes a schedule priced `p` above its staff
-/// member's least costs at least the Lagrangian plus `p − least` (every other staff member
-/// pays at least their least), so a schedule for which that reaches the incumbent is in no
-/// better roster under the node (Lagrangian reduced-cost fixing): a child's LP starts
-/// without it, and takes it back only if its own pricing finds it again.
-#[derive(Debug)]
-struct Reduced {
-    costs: Vec<Vec<i64>>,
-    least: Vec<i64>,
-    lagrangian: f64,
-}
-
-impl Reduced {
-    fn admits(&self, search: &Search<'_>, e: usize, schedule: &[Option<usize>]) -> bool {
-        let shifts = search.compiled.shifts;
-        let above = milp::master::price_of(&self.costs[e], schedule, shifts) - self.least[e];
-        !search.prunes(self.lagrangian + above as f64 / milp::master::PRICE_SCALE)
-    }
 }
 
 /// How a node's column generation ended.
 enum NodeEnd {
-    /// Its LP is optimal: its value (or a better Lagrangian) bounds the node, its values, and
-    /// its last round's prices.
-    Converged {
-        bound: f64,
-        values: Vec<Vec<f64>>,
-        reduced: Reduced,
-    },
+    /// Its LP is optimal: its value (or a better Lagrangian) bounds the node, and its values.
+    Converged { bound: f64, values: Vec<Vec<f64>> },
     /// Its bound reached the incumbent, or no roster keeps its decisions.
     Pruned,
     /// Out of time, or a pricing the programme could not do.
@@ -129,7 +96,6 @@ impl Search<'_> {
         let mut next = Some(Node {
             decisions: Vec::new(),
             bound: self.bound,
-            parent: None,
         });
         let mut stopped = false;
         // Rounded rosters mended so far: each mending draws from a stream of its own.
@@ -152,22 +118,11 @@ impl Search<'_> {
                 .enumerate()
                 .map(|(e, pool)| {
                     pool.iter()
-                        .filter(|s| {
-                            keeps(&node.decisions, e, s, shifts)
-                                && node.parent.as_ref().is_none_or(|r| r.admits(self, e, s))
-                        })
+                        .filter(|s| keeps(&node.decisions, e, s, shifts))
                         .cloned()
                         .collect()
                 })
                 .collect();
-            // An LP that holds more columns bounded to zero than in the node's pools is built
-            // anew from them: HiGHS's iterations cost as much for the columns left out as for
-            // those in (Instance 7: 0.2 ms an iteration at 10 000 columns, most of them left
-            // out; rebuilt so, its tree solved 185 nodes in the time of 150).
-            if lp.columns() > REBUILD_FACTOR * pools.iter().map(Vec::len).sum::<usize>() {
-                lp = milp::master::Lp::new(compiled, whole)
-                    .map_err(|message| SolveError::Solver { message })?;
-            }
             let end = self.node_columns(
                 &mut lp,
                 &local,
@@ -177,18 +132,14 @@ impl Search<'_> {
                 until,
                 &mut slowest,
             )?;
-            let (bound, values, reduced) = match end {
+            let (bound, values) = match end {
                 NodeEnd::Pruned => continue,
                 NodeEnd::Unfinished => {
                     stack.push(node);
                     stopped = true;
                     break;
                 }
-                NodeEnd::Converged {
-                    bound,
-                    values,
-                    reduced,
-                } => (bound, values, Rc::new(reduced)),
+                NodeEnd::Converged { bound, values } => (bound, values),
             };
             // Each staff member's schedule of largest value: a roster that keeps every hard
             // rule, and the node's best when every value is whole.
@@ -250,11 +201,7 @@ impl Search<'_> {
                     choice,
                     force,
                 });
-                let child = Node {
-                    decisions,
-                    bound,
-                    parent: Some(Rc::clone(&reduced)),
-                };
+                let child = Node { decisions, bound };
                 if force {
                     next = Some(child);
                 } else {
@@ -345,18 +292,16 @@ impl Search<'_> {
                 return Ok(NodeEnd::Unfinished);
             }
             let mut least_total = 0i64;
-            let mut least = vec![0i64; pools.len()];
             let mut added = 0;
             for (e, schedules) in priced {
-                let Some(&(first, _)) = schedules.first() else {
+                let Some(&(least, _)) = schedules.first() else {
                     return Ok(NodeEnd::Unfinished);
                 };
-                if first >= FORBIDDEN / 2 {
+                if least >= FORBIDDEN / 2 {
                     // No schedule of this staff member keeps the node's decisions.
                     return Ok(NodeEnd::Pruned);
                 }
-                least_total += first;
-                least[e] = first;
+                least_total += least;
                 for (price, schedule) in schedules {
                     if price >= FORBIDDEN / 2 {
                         continue;
@@ -369,8 +314,8 @@ impl Search<'_> {
                 }
             }
             // The Lagrangian of the node's problem: its decisions only remove schedules.
-            let round = prices.constant + least_total as f64 / milp::master::PRICE_SCALE;
-            lagrangian = lagrangian.max(round);
+            lagrangian =
+                lagrangian.max(prices.constant + least_total as f64 / milp::master::PRICE_SCALE);
             if self.prunes(lagrangian) {
                 return Ok(NodeEnd::Pruned);
             }
@@ -382,11 +327,6 @@ impl Search<'_> {
                 return Ok(NodeEnd::Converged {
                     bound,
                     values: prices.values,
-                    reduced: Reduced {
-                        costs,
-                        least,
-                        lagrangian: round,
-                    },
                 });
             }
         }
