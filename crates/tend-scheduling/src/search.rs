@@ -180,9 +180,16 @@ pub enum SolveError {
 #[derive(Debug, Clone)]
 pub(crate) struct Rng(pub(crate) u64);
 
+/// SplitMix64's increment, also the spacing of `Rng::stream`'s streams.
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
 impl Rng {
+    /// The `index`th stream of a run seeded with `seed` (a dive's variant, a mended node).
+    pub(crate) fn stream(seed: u64, index: u64) -> Rng {
+        Rng(seed ^ index.wrapping_mul(GOLDEN))
+    }
     pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0 = self.0.wrapping_add(GOLDEN);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -1471,7 +1478,7 @@ impl<'a> Search<'a> {
         }
         let mut values: Vec<Vec<f64>> = root.values;
         let cold = variant.is_multiple_of(2);
-        let mut rng = Rng(self.options.seed ^ variant.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = Rng::stream(self.options.seed, variant);
         if cold {
             if let Some(fresh) = self.values_from_scratch(&lp, &pools, until)? {
                 values = fresh;

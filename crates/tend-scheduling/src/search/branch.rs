@@ -161,8 +161,7 @@ impl Search<'_> {
                 mender.as_mut().and_then(|rounded| {
                     rounded.load(&roster);
                     nodes += 1;
-                    let mut rng =
-                        Rng(self.options.seed ^ nodes.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    let mut rng = Rng::stream(self.options.seed, nodes);
                     let cells = (compiled.staff.len() * compiled.days) as u64;
                     let stop = || Instant::now() >= until;
                     rounded
@@ -176,11 +175,8 @@ impl Search<'_> {
                         .0
                 })
             };
-            if self.offer(roster) {
-                self.report_progress("branch and price");
-            }
-            if let Some((mended, _)) = mended {
-                if self.offer(mended) {
+            for roster in std::iter::once(roster).chain(mended.map(|(mended, _)| mended)) {
+                if self.offer(roster) {
                     self.report_progress("branch and price");
                 }
             }
