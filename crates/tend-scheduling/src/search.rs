@@ -298,7 +298,8 @@ const STINT_SECONDS: f64 = 3.0;
 /// What a length's gain a second counts for, for each stint since it was measured.
 const STALE_RATE_FACTOR: f64 = 0.7;
 /// Shares of the time limit at which window dives begin, on long horizons and on horizons
-/// whose root did not converge (the search improves the start before), and by which they end.
+/// whose root did not converge (the search improves the start before), and by which they end
+/// on horizons priced whole (longer ones dive to the search's end).
 const WINDOWS_FROM_LONG: f64 = 0.3;
 const WINDOWS_FROM_PRICED: f64 = 0.4;
 const WINDOWS_UNTIL: f64 = 0.9;
@@ -476,8 +477,15 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
         };
         search.large_neighbourhood_search(started + Duration::from_secs_f64(from * total))?;
         search.end_phase("search");
+        // On horizons longer than those priced whole, the search after the dives never
+        // gained (Instances 18, 20 and 22): the dives go on to the search's end.
+        let windows_until = if schedules_priced {
+            WINDOWS_UNTIL
+        } else {
+            search_share
+        };
         search.window_dives(
-            started + Duration::from_secs_f64(WINDOWS_UNTIL * total),
+            started + Duration::from_secs_f64(windows_until * total),
             length,
         )?;
         search.end_phase("window dives");
@@ -1249,9 +1257,13 @@ impl<'a> Search<'a> {
         // Once windows have been too long for their time, on horizons longer than those
         // priced whole, the length is chosen by the objective each length gains a second.
         let mut chooser: Option<LengthChooser> = None;
+        // The last window's seconds: the next is begun while twice that is left (at most
+        // half a window's allowance).
+        let mut last_took = WINDOW_SECONDS * 0.25;
         while !self.cancelled() && !self.bound_reached() {
             let now = Instant::now();
-            if now + Duration::from_secs_f64(WINDOW_SECONDS * 0.5) >= until {
+            let guard = (2.0 * last_took).min(WINDOW_SECONDS * 0.5);
+            if now + Duration::from_secs_f64(guard) >= until {
                 break;
             }
             if sweep.1 == 0 {
@@ -1294,6 +1306,7 @@ impl<'a> Search<'a> {
                 None,
                 1 + 2 * sweeps,
             )?;
+            last_took = now.elapsed().as_secs_f64();
             let before = self.best_objective;
             let in_time = match outcome {
                 Dive::Roster(roster) => {
