@@ -437,31 +437,27 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution, Solv
     search.report_progress("construction");
     search.construct()?;
     search.end_phase("construction");
-    // The set partition's dive, then a short look at the full model, solve small instances
-    // outright and give a bound; the search (annealing interleaved with HiGHS neighbourhoods,
-    // window dives, branch and price) then takes most of the time;
+    // A short look at the full model first solves small instances outright and gives a bound;
+    // the search (annealing interleaved with HiGHS neighbourhoods) then takes most of the time;
     // the full model, warm-started from its roster, gets the rest to tighten the bound. Models too
     // large for the full model to prove anything in that time skip both and search to the end.
     let total = options.time_limit.as_secs_f64();
     let full_model_looks = !search.full_model_too_large();
     // Horizons the one-staff programme prices whole get the set partition's bound.
     let schedules_priced = search.compiled.days <= MAX_PRICED_DAYS;
+    // Longer horizons skip the first look: on Instance 18 (84 days) its 500 nodes took 8% of
+    // the time and gave neither a roster better than the construction's nor a bound, and the
+    // 56-day window dives that time goes to gain about a hundred points each.
+    if full_model_looks && schedules_priced && !search.cancelled() {
+        search.full_model(0.08 * total, false, true)?;
+        search.end_phase("full model (first look)");
+    }
     // The set partition's LP, when its schedules can be priced, gives a bound and, by diving,
     // a roster to start the search from.
     let mut root_converged = false;
     if schedules_priced && !search.bound_reached() && !search.cancelled() {
         root_converged = search.price_and_dive(total)?;
         search.end_phase("dive");
-    }
-    // The first look comes after the dive, and only when the dive did not prove its roster
-    // optimal: the dive alone proves Instances 2–4 in under 0.5 s, where the look took 4.8 s
-    // first; Instance 1's root leaves a gap that the look closes. Longer horizons skip it: on
-    // Instance 18 (84 days) its 500 nodes took 8% of the time and gave neither a roster better
-    // than the construction's nor a bound, and the 56-day window dives that time goes to gain
-    // about a hundred points each.
-    if full_model_looks && schedules_priced && !search.bound_reached() && !search.cancelled() {
-        search.full_model(0.08 * total, false, true)?;
-        search.end_phase("full model (first look)");
     }
     if !search.bound_reached() && !search.cancelled() {
         let search_share = if full_model_looks || schedules_priced {
@@ -1341,7 +1337,7 @@ impl<'a> Search<'a> {
         Ok(())
     }
 
-    /// Dives over the whole horizon (see `dive`), right after the construction, each roster
+    /// Dives over the whole horizon (see `dive`), right after the first look, each roster
     /// offered as the incumbent: the first dive, then, from the incumbent, dives of further
     /// variants while the time left would fit the last one. A root that does not converge
     /// leaves its schedules to the bound phase. Returns whether the root LP reached its optimum
