@@ -1257,12 +1257,11 @@ impl<'a> Search<'a> {
         // Once windows have been too long for their time, on horizons longer than those
         // priced whole, the length is chosen by the objective each length gains a second.
         let mut chooser: Option<LengthChooser> = None;
-        // The last window's seconds: the next is begun while twice that is left (at most
-        // half a window's allowance).
-        let mut last_took = WINDOW_SECONDS * 0.25;
+        // The time that must be left to begin a window: twice the last window's, at most half
+        // a window's allowance.
+        let mut guard = WINDOW_SECONDS * 0.5;
         while !self.cancelled() && !self.bound_reached() {
             let now = Instant::now();
-            let guard = (2.0 * last_took).min(WINDOW_SECONDS * 0.5);
             if now + Duration::from_secs_f64(guard) >= until {
                 break;
             }
@@ -1306,7 +1305,7 @@ impl<'a> Search<'a> {
                 None,
                 1 + 2 * sweeps,
             )?;
-            last_took = now.elapsed().as_secs_f64();
+            guard = (2.0 * now.elapsed().as_secs_f64()).min(WINDOW_SECONDS * 0.5);
             let before = self.best_objective;
             let in_time = match outcome {
                 Dive::Roster(roster) => {
