@@ -282,6 +282,11 @@ impl<'a> LocalSearch<'a> {
             && (value == OFF || self.compiled.staff[e].may(self.shifts, d, usize::from(value)))
     }
 
+    /// Whether staff `e`'s schedule keeps every hard rule over the whole horizon.
+    pub fn keeps_rules(&self, e: usize) -> bool {
+        self.feasible(e, 0, self.days - 1)
+    }
+
     /// Every hard rule of staff `e`, checked on days `first..=last` (and the runs through them)
     /// and on their counters; the rest of their schedule is unchanged and was feasible.
     fn feasible(&self, e: usize, first: usize, last: usize) -> bool {

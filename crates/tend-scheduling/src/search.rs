@@ -292,6 +292,10 @@ const MIN_WINDOW_DAYS: usize = 7;
 /// another, and the dives then stopped at 28 days, 4 884 against 4 597).
 const WINDOW_SECONDS: f64 = 6.0;
 const WINDOW_ROOT_SHARE: f64 = 0.5;
+/// Days at least between two windows dived side by side (`Search::window_dives`), beyond
+/// the first window's own, and the least horizon for pairs, in windows' lengths.
+const PAIRED_WINDOW_GAP: usize = 7;
+const PAIRED_MIN_WINDOWS: usize = 4;
 /// Once windows have been too long for their time, the seconds of window dives after which
 /// their length is chosen again by the objective each length gained a second.
 const STINT_SECONDS: f64 = 3.0;
@@ -325,7 +329,13 @@ struct Search<'a> {
     /// The schedules of the whole horizon's converged root LP, for branch and price to start
     /// from (empty until there is one).
     root_pools: Vec<Vec<Vec<Option<usize>>>>,
+    /// Threads a column generation's pricing runs on: the solve's, or one each while window
+    /// dives run side by side.
+    pricing_workers: usize,
 }
+
+/// Schedules per staff member, each a row of the roster.
+type Pools = Vec<Vec<Vec<Option<usize>>>>;
 
 /// How far a whole-horizon root near its optimum may go on (see `Search::dive`).
 #[derive(Clone, Copy)]
@@ -537,6 +547,7 @@ impl<'a> Search<'a> {
             phase_started: started,
             priced: Vec::new(),
             root_pools: Vec::new(),
+            pricing_workers: options.threads.max(1) as usize,
         }
     }
 
@@ -559,11 +570,16 @@ impl<'a> Search<'a> {
 
     /// Tells the progress sink, if any, where the solve stands.
     fn report_progress(&self, phase: &str) {
+        self.report_progress_at(phase, self.bound);
+    }
+
+    /// As `report_progress`, with `bound` as the best bound (one not yet kept in `self`).
+    fn report_progress_at(&self, phase: &str, bound: f64) {
         if let Some(sink) = &self.options.progress {
             (sink.0)(&Progress {
                 phase: phase.to_owned(),
                 objective: (self.best_objective != i64::MAX).then_some(self.best_objective),
-                best_bound: (self.bound - ROUNDING).ceil().max(0.0) as i64,
+                best_bound: (bound - ROUNDING).ceil().max(0.0) as i64,
                 seconds: self.started.elapsed().as_secs_f64(),
                 iterations: self.iterations,
             });
@@ -571,7 +587,12 @@ impl<'a> Search<'a> {
     }
 
     fn bound_reached(&self) -> bool {
-        let bound = (self.bound - ROUNDING).ceil().max(0.0) as i64;
+        self.reaches(self.bound)
+    }
+
+    /// Whether `bound` proves the incumbent optimal (within the relative gap).
+    fn reaches(&self, bound: f64) -> bool {
+        let bound = (bound - ROUNDING).ceil().max(0.0) as i64;
         let objective = self.best_objective;
         objective <= bound
             || (objective > 0
@@ -1033,7 +1054,8 @@ impl<'a> Search<'a> {
         let whole = (0, self.compiled.days - 1);
         let mut lp = milp::master::Lp::new(self.compiled, whole)
             .map_err(|message| SolveError::Solver { message })?;
-        self.generate_columns(
+        let mut bound = self.bound;
+        let generated = self.generate_columns(
             &mut lp,
             &local,
             whole,
@@ -1042,8 +1064,10 @@ impl<'a> Search<'a> {
             until,
             usize::MAX,
             &mut slowest,
-        )?;
-        Ok(())
+            &mut bound,
+        );
+        self.bound = bound;
+        generated.map(|_| ())
     }
 
     /// Column generation on the master over `pools`: each round solves its LP and adds, for
@@ -1055,10 +1079,12 @@ impl<'a> Search<'a> {
     /// rounds, or before a pricing that would end past `until` (at the slowest pricing seen, kept
     /// in `slowest`). While no one is fixed, each round's Lagrangian is a bound. Returns the last
     /// LP's prices and values (schedules added after it come last in their pools), or `None`
-    /// when none was solved, and whether the LP reached its optimum over all schedules.
+    /// when none was solved, and whether the LP reached its optimum over all schedules. `bound`
+    /// is the best bound known, raised by the rounds' Lagrangians (`self.bound` is left as it
+    /// is, so that dives on disjoint windows can run side by side).
     #[allow(clippy::too_many_arguments)]
     fn generate_columns(
-        &mut self,
+        &self,
         lp: &mut milp::master::Lp,
         local: &LocalSearch,
         window: (usize, usize),
@@ -1067,6 +1093,7 @@ impl<'a> Search<'a> {
         until: Instant,
         rounds: usize,
         slowest: &mut Duration,
+        bound: &mut f64,
     ) -> Result<(Option<milp::master::Prices>, bool), SolveError> {
         let compiled = self.compiled;
         // A Lagrangian bounds the problem only when everyone is free over the whole horizon.
@@ -1077,7 +1104,7 @@ impl<'a> Search<'a> {
         let mut center: Option<(Vec<i64>, f64)> = None;
         let mut last = None;
         for _ in 0..rounds {
-            if self.cancelled() || (bounds && self.bound_reached()) {
+            if self.cancelled() || (bounds && self.reaches(*bound)) {
                 break;
             }
             let remaining = until
@@ -1141,9 +1168,9 @@ impl<'a> Search<'a> {
                 if center.as_ref().is_none_or(|&(_, best)| lagrangian > best) {
                     center = Some((rows.clone(), lagrangian));
                 }
-                if bounds && lagrangian > self.bound {
-                    self.bound = lagrangian;
-                    self.report_progress("schedules' bound");
+                if bounds && lagrangian > *bound {
+                    *bound = lagrangian;
+                    self.report_progress_at("schedules' bound", *bound);
                 }
                 if added == 0 && alpha > 0.0 {
                     // Mispricing: the LP's own prices decide whether it is optimal.
@@ -1157,8 +1184,8 @@ impl<'a> Search<'a> {
             // improves it (Instance 14: 1 278.0 against 1 277.4 at 24.8 s, no improving
             // schedule at 28.5 s) change nothing a dive would see, nor the bound.
             let close = bounds
-                && self.bound.is_finite()
-                && (prices.value - ROUNDING).ceil() <= (self.bound - ROUNDING).ceil();
+                && bound.is_finite()
+                && (prices.value - ROUNDING).ceil() <= (*bound - ROUNDING).ceil();
             last = Some(prices);
             if added == 0 || close {
                 return Ok((last, true));
@@ -1182,7 +1209,7 @@ impl<'a> Search<'a> {
         until: Instant,
         slowest: &mut Duration,
     ) -> (Vec<(usize, Vec<PricedSchedule>)>, bool) {
-        let workers = (self.options.threads.max(1) as usize).min(staff.len().max(1));
+        let workers = self.pricing_workers.min(staff.len().max(1));
         type Priced = Vec<(usize, Option<Vec<PricedSchedule>>, Duration)>;
         let start_slowest = *slowest;
         let priced: Vec<Priced> = std::thread::scope(|scope| {
@@ -1234,14 +1261,33 @@ impl<'a> Search<'a> {
     /// start `length / 2` apart (the last one ends on the horizon's last day); a window whose
     /// root does not converge or whose dive does not end in its time halves the length of the
     /// windows, down to `MIN_WINDOW_DAYS`.
+    ///
+    /// On horizons longer than those priced whole and `PAIRED_MIN_WINDOWS` windows at least,
+    /// with two threads or more, the windows are dived two at a time, side by side, each from
+    /// the same incumbent: a sweep takes them in
+    /// the order first, middle, second, one after the middle, …, and each is paired with the
+    /// next when they are at least `PAIRED_WINDOW_GAP` days apart. A window dive spends most
+    /// of its time in HiGHS's LP, on one thread, so the second core was idle (Instance 22).
     fn window_dives(&mut self, until: Instant, length: usize) -> Result<(), SolveError> {
         let days = self.compiled.days;
+        let threads = self.options.threads;
+        let paired = |length: usize| {
+            threads >= 2 && days > MAX_PRICED_DAYS && days >= PAIRED_MIN_WINDOWS * length
+        };
         let starts_of = |length: usize| -> Vec<usize> {
             let mut starts: Vec<usize> = (0..days.saturating_sub(length) + 1)
                 .step_by((length / 2).max(1))
                 .collect();
             if starts.last().is_some_and(|&s| s + length < days) {
                 starts.push(days - length);
+            }
+            if paired(length) {
+                let (early, late) = starts.split_at(starts.len().div_ceil(2));
+                let mut late = late.iter();
+                starts = early
+                    .iter()
+                    .flat_map(|&s| std::iter::once(s).chain(late.next().copied()))
+                    .collect();
             }
             starts
         };
@@ -1290,31 +1336,46 @@ impl<'a> Search<'a> {
             };
             let first = starts[next % starts.len()];
             next += 1;
-            let window = (first, first + length - 1);
+            let mut windows = vec![(first, first + length - 1)];
+            if paired(length) && sweep.1 > 0 {
+                let second = starts[next % starts.len()];
+                if second.abs_diff(first) >= length + PAIRED_WINDOW_GAP {
+                    windows.push((second, second + length - 1));
+                    next += 1;
+                    sweep.1 -= 1;
+                }
+            }
             // After a doubling above, the length this window has.
             let seconds = WINDOW_SECONDS * (length as f64 / WINDOW_DAYS as f64).max(1.0);
             let window_until = (now + Duration::from_secs_f64(seconds)).min(until);
             let root_until = now + Duration::from_secs_f64(seconds * WINDOW_ROOT_SHARE);
             // Odd variants: fixings from the column generation's own LP, re-solved from its
             // last basis (the LP is most of a window dive's time on Instances 18 and 22).
-            let outcome = self.dive(
+            let outcomes = self.dive_windows(
                 &local,
-                window,
+                &windows,
                 root_until.min(window_until),
                 window_until,
-                None,
                 1 + 2 * sweeps,
             )?;
             guard = (2.0 * now.elapsed().as_secs_f64()).min(WINDOW_SECONDS * 0.5);
             let before = self.best_objective;
-            let in_time = match outcome {
-                Dive::Roster(roster) => {
-                    self.offer(roster);
-                    Instant::now() < window_until
+            let mut in_time = Instant::now() < window_until;
+            let mut rosters = Vec::new();
+            for (&window, outcome) in windows.iter().zip(outcomes) {
+                match outcome {
+                    Dive::Roster(roster) => rosters.push((window, roster)),
+                    Dive::RootUnsolved(_) => in_time = false,
+                    Dive::Cancelled => return Ok(()),
                 }
-                Dive::RootUnsolved(_) => false,
-                Dive::Cancelled => break,
-            };
+            }
+            if let [(_, a), (window, b)] = &rosters[..] {
+                let merged = merge_window(self.compiled, &self.best, a, b, *window);
+                self.offer(merged);
+            }
+            for (_, roster) in rosters {
+                self.offer(roster);
+            }
             let mut switch_to = None;
             if !in_time && length > MIN_WINDOW_DAYS {
                 switch_to = Some((length / 2).max(MIN_WINDOW_DAYS));
@@ -1334,6 +1395,47 @@ impl<'a> Search<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Dives over each of `windows` (see `dive`) from `local`'s roster: one on this thread, or
+    /// each on its own thread, side by side, pricing on one thread each.
+    fn dive_windows(
+        &mut self,
+        local: &LocalSearch,
+        windows: &[(usize, usize)],
+        root_until: Instant,
+        until: Instant,
+        variant: u64,
+    ) -> Result<Vec<Dive>, SolveError> {
+        // A window's Lagrangian bounds nothing: each dive's bound is a copy.
+        if let [window] = windows {
+            let bound = &mut self.bound.clone();
+            return Ok(vec![
+                self.dive(local, *window, root_until, until, None, variant, bound)?
+            ]);
+        }
+        self.pricing_workers = 1;
+        let search = &*self;
+        let outcomes: Vec<Result<Dive, SolveError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = windows
+                .iter()
+                .map(|&window| {
+                    scope.spawn(move || {
+                        let bound = &mut search.bound.clone();
+                        search.dive(local, window, root_until, until, None, variant, bound)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        self.pricing_workers = self.options.threads.max(1) as usize;
+        outcomes.into_iter().collect()
     }
 
     /// Dives over the whole horizon (see `dive`), right after the first look, each roster
@@ -1362,15 +1464,22 @@ impl<'a> Search<'a> {
             let Some(local) = LocalSearch::new(self.compiled, &self.best) else {
                 return Ok(variant > 0);
             };
-            let extension = (variant == 0).then_some(extension);
-            match self.dive(
+            let mut root_pools = Vec::new();
+            let mut bound = self.bound;
+            let outcome = self.dive(
                 &local,
                 whole,
                 root_until.min(until),
                 until,
-                extension,
+                (variant == 0).then_some((extension, &mut root_pools)),
                 variant,
-            )? {
+                &mut bound,
+            );
+            self.bound = bound;
+            if !root_pools.is_empty() {
+                self.root_pools = root_pools;
+            }
+            match outcome? {
                 Dive::Roster(roster) => {
                     if self.offer(roster) {
                         stalled = 0;
@@ -1434,16 +1543,20 @@ impl<'a> Search<'a> {
     /// the time left over the staff still free. At `until`, everyone left takes their schedule
     /// of largest value. Even variants take the values they fix by from the LP solved from
     /// scratch, odd ones from the column generation's LP, re-solved from its last basis.
+    /// `bound` is raised as in `generate_columns`; with an extension, a converged root's
+    /// schedules are kept in `root_pools`.
+    #[allow(clippy::too_many_arguments)]
     fn dive(
-        &mut self,
+        &self,
         local: &LocalSearch,
         window: (usize, usize),
         root_until: Instant,
         until: Instant,
-        extension: Option<Extension>,
+        extension: Option<(Extension, &mut Pools)>,
         variant: u64,
+        bound: &mut f64,
     ) -> Result<Dive, SolveError> {
-        if self.bound_reached() {
+        if self.reaches(*bound) {
             return Ok(Dive::Cancelled);
         }
         let mut pools: Vec<Vec<Vec<Option<usize>>>> =
@@ -1461,13 +1574,15 @@ impl<'a> Search<'a> {
             root_until,
             usize::MAX,
             &mut slowest,
+            bound,
         )?;
         // A root within `ROOT_EXTEND_GAP` of the bound when its time is up goes on until the
         // extension's end, and the dive then gets at least the extension's share after it
         // (Instance 14: its root comes within 3% in 9 s and converges in about 20).
         let mut until = until;
+        let (extension, root_pools) = extension.unzip();
         if let (false, Some(extension), Some(prices)) = (converged, extension, &root) {
-            if prices.value - self.bound <= ROOT_EXTEND_GAP * prices.value.abs() {
+            if prices.value - *bound <= ROOT_EXTEND_GAP * prices.value.abs() {
                 (root, converged) = self.generate_columns(
                     &mut lp,
                     local,
@@ -1477,6 +1592,7 @@ impl<'a> Search<'a> {
                     extension.root_until,
                     usize::MAX,
                     &mut slowest,
+                    bound,
                 )?;
                 until = until.max(Instant::now() + extension.dive);
             }
@@ -1485,8 +1601,8 @@ impl<'a> Search<'a> {
             Some(root) if converged => root,
             _ => return Ok(Dive::RootUnsolved(pools)),
         };
-        if extension.is_some() {
-            self.root_pools = pools.clone();
+        if let Some(root_pools) = root_pools {
+            *root_pools = pools.clone();
         }
         let mut values: Vec<Vec<f64>> = root.values;
         let cold = variant.is_multiple_of(2);
@@ -1548,6 +1664,7 @@ impl<'a> Search<'a> {
                 step_until,
                 DIVE_ROUNDS,
                 &mut slowest,
+                bound,
             )?;
             if self.cancelled() {
                 return Ok(Dive::Cancelled);
@@ -1961,6 +2078,33 @@ fn keep_if_better(
     }
 }
 
+/// The roster of two window dives from the same `incumbent`: `a`, with `b`'s cells on the
+/// days of `b`'s `window` (which `a`'s window does not overlap). Hard rules bind each staff
+/// member alone, and the only ones two distant windows share are the horizon's counts
+/// (minutes, shifts of a type, weekends): a staff member both dives changed who breaks one
+/// in the merge keeps `a`'s schedule, which kept every rule.
+fn merge_window(
+    compiled: &Compiled,
+    incumbent: &[Vec<Option<usize>>],
+    a: &[Vec<Option<usize>>],
+    b: &[Vec<Option<usize>>],
+    window: (usize, usize),
+) -> Vec<Vec<Option<usize>>> {
+    let mut merged = a.to_vec();
+    for (row, from) in merged.iter_mut().zip(b) {
+        row[window.0..=window.1].copy_from_slice(&from[window.0..=window.1]);
+    }
+    let Some(local) = LocalSearch::new(compiled, &merged) else {
+        return a.to_vec();
+    };
+    for e in 0..merged.len() {
+        if a[e] != incumbent[e] && b[e] != incumbent[e] && !local.keeps_rules(e) {
+            merged[e].clone_from(&a[e]);
+        }
+    }
+    merged
+}
+
 /// The staff member a violation is about, if any.
 fn violation_staff(violation: &Violation) -> Option<&str> {
     match violation {
@@ -2011,6 +2155,36 @@ mod tests {
             time_limit: Duration::from_secs(20),
             ..SolveOptions::default()
         }
+    }
+
+    /// Two window dives' rosters merge into one with both windows' changes, except for a staff
+    /// member both changed whose horizon counts the merge would break (S0 may work one shift
+    /// in the fortnight: the first window gives it day 1, the second day 12).
+    #[test]
+    fn a_merge_of_two_windows_keeps_each_staff_members_counts() {
+        let problem = crate::curtois::parse(
+            "SECTION_HORIZON\n14\n\nSECTION_SHIFTS\nE,480,\n\nSECTION_STAFF\n\
+             S0,E=14,480,0,14,1,1,2\nS1,E=14,480,0,14,1,1,2\n\nSECTION_DAYS_OFF\nS0,5\nS1,6\n\n\
+             SECTION_SHIFT_ON_REQUESTS\n\nSECTION_SHIFT_OFF_REQUESTS\n\nSECTION_COVER\n\
+             1,E,1,100,1\n12,E,2,100,1\n",
+        )
+        .unwrap();
+        let compiled = Compiled::new(&problem).unwrap();
+        let incumbent = vec![vec![None; 14]; 2];
+        let mut a = incumbent.clone();
+        a[0][1] = Some(0);
+        let mut b = incumbent.clone();
+        b[0][12] = Some(0);
+        b[1][12] = Some(0);
+        let merged = merge_window(&compiled, &incumbent, &a, &b, (11, 13));
+        assert_eq!(merged[0], a[0], "S0 keeps the first window's schedule");
+        assert_eq!(merged[1], b[1], "S1 takes the second window's");
+        assert!(check(&problem, &compiled.plan_of(&problem, &merged)).is_empty());
+        let naive: Vec<Vec<Option<usize>>> = vec![
+            (0..14).map(|d| (d == 1 || d == 12).then_some(0)).collect(),
+            b[1].clone(),
+        ];
+        assert!(!check(&problem, &compiled.plan_of(&problem, &naive)).is_empty());
     }
 
     #[test]
@@ -2203,9 +2377,10 @@ mod tests {
             let first = first.min(compiled.days - 1);
             let last = (first + length - 1).min(compiled.days - 1);
             let options = options();
-            let mut search = Search::new(&problem, &compiled, &options, Instant::now());
+            let search = Search::new(&problem, &compiled, &options, Instant::now());
             let until = Instant::now() + Duration::from_secs(10);
-            let dive = search.dive(&local, (first, last), until, until, None, 0).unwrap();
+            let bound = &mut search.bound.clone();
+            let dive = search.dive(&local, (first, last), until, until, None, 0, bound).unwrap();
             let Dive::Roster(roster) = dive else {
                 return Err(proptest::test_runner::TestCaseError::fail("a small window's root converges"));
             };
@@ -2217,6 +2392,43 @@ mod tests {
                 }
             }
             proptest::prop_assert_eq!(search.bound, 0.0);
+        }
+
+        /// Two windows dived side by side from the same roster, and their merge, keep every
+        /// hard rule; the merge keeps the days outside both windows as they were.
+        #[test]
+        fn paired_window_dives_merge_into_a_roster_that_keeps_the_rules(
+            problem in arbitrary_problem(),
+            seed in 0u64..1000,
+            length in 1usize..4,
+        ) {
+            let start = fairness_off_from_an_empty_roster(problem);
+            proptest::prop_assume!(start.is_some());
+            let (problem, compiled) = start.unwrap();
+            let days = compiled.days;
+            proptest::prop_assume!(2 * length <= days);
+            let local = annealed_from_empty(&compiled, &mut Rng(seed), 2_000);
+            let start = local.roster();
+            let options = SolveOptions { threads: 2, ..options() };
+            let mut search = Search::new(&problem, &compiled, &options, Instant::now());
+            let until = Instant::now() + Duration::from_secs(10);
+            let windows = [(0, length - 1), (days - length, days - 1)];
+            let mut rosters = Vec::new();
+            for dive in search.dive_windows(&local, &windows, until, until, 1).unwrap() {
+                let Dive::Roster(roster) = dive else {
+                    return Err(proptest::test_runner::TestCaseError::fail("a small window's root converges"));
+                };
+                rosters.push(roster);
+            }
+            proptest::prop_assert_eq!(search.pricing_workers, 2);
+            let merged = merge_window(&compiled, &start, &rosters[0], &rosters[1], windows[1]);
+            for roster in rosters.iter().chain([&merged]) {
+                let violations = check(&problem, &compiled.plan_of(&problem, roster));
+                proptest::prop_assert!(violations.is_empty(), "{:?}", violations);
+            }
+            for (row, held) in merged.iter().zip(&start) {
+                proptest::prop_assert_eq!(&row[length..days - length], &held[length..days - length]);
+            }
         }
     }
 }
