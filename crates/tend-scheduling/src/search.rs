@@ -575,10 +575,15 @@ impl<'a> Search<'a> {
 
     /// As `report_progress`, with `bound` as the best bound (one not yet kept in `self`).
     fn report_progress_at(&self, phase: &str, bound: f64) {
+        self.report_progress_of(phase, self.best_objective, bound);
+    }
+
+    /// As `report_progress`, with an incumbent's `objective` and a bound not yet kept in `self`.
+    fn report_progress_of(&self, phase: &str, objective: i64, bound: f64) {
         if let Some(sink) = &self.options.progress {
             (sink.0)(&Progress {
                 phase: phase.to_owned(),
-                objective: (self.best_objective != i64::MAX).then_some(self.best_objective),
+                objective: (objective != i64::MAX).then_some(objective),
                 best_bound: (bound - ROUNDING).ceil().max(0.0) as i64,
                 seconds: self.started.elapsed().as_secs_f64(),
                 iterations: self.iterations,
@@ -2274,18 +2279,19 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, ..Default::default() })]
 
         /// Branch and price, from a roster that keeps the rules and with time to finish, proves
-        /// the optimum the full model proves, and its roster keeps every hard rule.
+        /// the optimum the full model proves, and its roster keeps every hard rule, with one
+        /// worker in the tree or two side by side.
         #[test]
-        fn branch_and_price_proves_the_optimum(problem in tight_problem()) {
+        fn branch_and_price_proves_the_optimum(problem in tight_problem(), threads in 1u32..=2) {
             let compiled = Compiled::new(&problem);
             proptest::prop_assume!(compiled.is_ok());
             let compiled = compiled.unwrap();
-            let options = options();
+            let options = SolveOptions { threads, ..options() };
             let mut search = Search::new(&problem, &compiled, &options, Instant::now());
             // The optimum by the full model alone, independently of the search.
             let empty = vec![vec![None; compiled.days]; compiled.staff.len()];
             let solved = milp::build(&compiled, &empty, &Neighbourhood::everything(&compiled), false)
-                .solve(&empty, &search.limits(20.0, None))
+                .solve(&empty, &Limits { threads: 1, ..search.limits(20.0, None) })
                 .unwrap();
             let Some(start) = solved.roster.clone() else {
                 return Err(proptest::test_runner::TestCaseError::reject("no roster keeps the rules"));

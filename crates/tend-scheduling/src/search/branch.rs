@@ -9,6 +9,8 @@
 //! schedule per staff member whole is a roster, the best of that node. The search dives from
 //! the open node of least bound; one that leaves no node open has proved the incumbent optimal.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{Search, ROUNDING};
@@ -24,6 +26,8 @@ const FORBIDDEN: i64 = 1 << 40;
 const MEND_MOVES_PER_CELL: u64 = 300;
 const MEND_START_TEMPERATURE: f64 = 10.0;
 const MEND_END_TEMPERATURE: f64 = 0.5;
+/// Workers searching the tree side by side, at most (see `Search::branch_and_price`).
+const TREE_WORKERS: usize = 2;
 /// An LP value this close to 1 takes a schedule whole; this close to 0, not at all.
 const INTEGRAL: f64 = 1e-6;
 
@@ -61,20 +65,69 @@ enum NodeEnd {
     Unfinished,
 }
 
+/// What the tree's workers share: the open nodes, the incumbent, and how the search stands.
+struct Shared {
+    tree: Mutex<Tree>,
+    /// The incumbent's objective, read by every node to prune (the roster is in `tree`).
+    objective: AtomicI64,
+    /// Rounded rosters mended so far: each mending draws from a stream of its own.
+    mended: AtomicU64,
+}
+
+struct Tree {
+    /// The nodes left open.
+    open: Vec<Node>,
+    /// Workers diving from a node they took (their children may yet be opened).
+    active: usize,
+    /// Whether a worker stopped with nodes unsolved (time, cancellation or an error).
+    stopped: bool,
+    /// The least bound of the nodes left unsolved without being open.
+    unsolved: f64,
+    /// The best roster found, when better than the incumbent the tree began with.
+    best: Option<Vec<Vec<Option<usize>>>>,
+}
+
+impl Shared {
+    /// Offers `roster` of `objective`; returns whether it is the new incumbent.
+    fn offer(&self, roster: Vec<Vec<Option<usize>>>, objective: i64) -> bool {
+        let mut tree = lock(&self.tree);
+        if objective < self.objective.load(Ordering::SeqCst) {
+            self.objective.store(objective, Ordering::SeqCst);
+            tree.best = Some(roster);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether a node bounded by `bound` can hold no roster better than the incumbent.
+    fn prunes(&self, bound: f64) -> bool {
+        (bound - ROUNDING).ceil() >= self.objective.load(Ordering::SeqCst) as f64
+    }
+}
+
+fn lock(tree: &Mutex<Tree>) -> std::sync::MutexGuard<'_, Tree> {
+    tree.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Search<'_> {
     /// Branch and price from the schedules of `pools` (and the incumbent's) until `until`.
     /// Raises the bound to the least bound of the nodes left, or to the incumbent when none is,
     /// and returns whether none is (the incumbent is then proved optimal).
     /// Only for problems without a fairness term (whose LP prices every penalty) on horizons the
     /// one-staff programme prices whole, with an incumbent.
+    ///
+    /// With two threads or more, two workers search the same tree side by side, each diving
+    /// from the open node of least bound when its last dive ended, with an LP of its own and
+    /// pricing on one thread: a node's time is mostly HiGHS's LP, on one thread, so the second
+    /// core was idle (Instance 7: 1.06 cores in use).
     pub(super) fn branch_and_price(
         &mut self,
         pools: Vec<Vec<Vec<Option<usize>>>>,
         until: Instant,
     ) -> Result<bool, SolveError> {
         let compiled = self.compiled;
-        let shifts = compiled.shifts;
-        let whole = (0, compiled.days - 1);
         let Some(local) = LocalSearch::new(compiled, &self.best) else {
             return Ok(false);
         };
@@ -87,31 +140,128 @@ impl Search<'_> {
                 pool.push(schedule);
             }
         }
+        let shared = Shared {
+            tree: Mutex::new(Tree {
+                open: vec![Node {
+                    decisions: Vec::new(),
+                    bound: self.bound,
+                }],
+                active: 0,
+                stopped: false,
+                unsolved: f64::INFINITY,
+                best: None,
+            }),
+            objective: AtomicI64::new(self.best_objective),
+            mended: AtomicU64::new(0),
+        };
+        let workers = (self.options.threads.max(1) as usize).min(TREE_WORKERS);
+        if workers > 1 {
+            self.pricing_workers = 1;
+        }
+        let search = &*self;
+        let ends: Vec<Result<(), SolveError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (shared, local, known) = (&shared, &local, known.clone());
+                    scope.spawn(move || {
+                        let end = search.tree_worker(shared, local, known, until);
+                        if end.is_err() {
+                            lock(&shared.tree).stopped = true;
+                        }
+                        end
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        self.pricing_workers = self.options.threads.max(1) as usize;
+        let tree = shared
+            .tree
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(best) = tree.best {
+            self.offer(best);
+        }
+        ends.into_iter().collect::<Result<(), SolveError>>()?;
+        let proved = !tree.stopped && tree.open.is_empty() && tree.unsolved.is_infinite();
+        if !proved {
+            let least = tree
+                .open
+                .iter()
+                .map(|node| node.bound)
+                .fold(tree.unsolved, f64::min);
+            if least.is_finite() && least > self.bound {
+                self.bound = least.min(self.best_objective as f64);
+            }
+        } else {
+            self.bound = self.bound.max(self.best_objective as f64);
+        }
+        self.report_progress("branch and price");
+        Ok(proved)
+    }
+
+    /// One worker of the tree (see `branch_and_price`): takes the open node of least bound and
+    /// dives from it depth first, the forced choice first, the other branch left open, until a
+    /// node is pruned or solved; then takes another, until no node is open and no worker could
+    /// open one, or until `until`. `known` is the schedules it has met.
+    fn tree_worker(
+        &self,
+        shared: &Shared,
+        local: &LocalSearch,
+        mut known: Vec<Vec<Vec<Option<usize>>>>,
+        until: Instant,
+    ) -> Result<(), SolveError> {
+        let compiled = self.compiled;
+        let shifts = compiled.shifts;
+        let whole = (0, compiled.days - 1);
         let mut lp = milp::master::Lp::new(compiled, whole)
             .map_err(|message| SolveError::Solver { message })?;
         let mut slowest = Duration::ZERO;
-        // The nodes left open, and the one to solve next when the last one branched: the
-        // search dives depth first from a node of least bound until a node is pruned or solved.
-        let mut stack: Vec<Node> = Vec::new();
-        let mut next = Some(Node {
-            decisions: Vec::new(),
-            bound: self.bound,
-        });
-        let mut stopped = false;
-        // Rounded rosters mended so far: each mending draws from a stream of its own.
-        let mut nodes: u64 = 0;
-        // The annealing that mends them, loaded with each in turn.
-        let mut mender = LocalSearch::new(compiled, &self.best);
-        // The least bound of the nodes left unsolved without being open.
-        let mut unsolved = f64::INFINITY;
-        while let Some(node) = next.take().or_else(|| take_least(&mut stack)) {
-            if self.prunes(node.bound) {
+        // The annealing that mends rounded rosters, loaded with each in turn.
+        let mut mender = LocalSearch::new(compiled, &local.roster());
+        // The node to solve next when the last one branched.
+        let mut next: Option<Node> = None;
+        loop {
+            let node = match next.take() {
+                Some(node) => node,
+                None => {
+                    let mut tree = lock(&shared.tree);
+                    if tree.stopped {
+                        return Ok(());
+                    }
+                    match take_least(&mut tree.open) {
+                        Some(node) => {
+                            tree.active += 1;
+                            node
+                        }
+                        None if tree.active == 0 => return Ok(()),
+                        None => {
+                            // Another worker's dive may yet open nodes.
+                            drop(tree);
+                            std::thread::sleep(Duration::from_millis(2));
+                            continue;
+                        }
+                    }
+                }
+            };
+            // The dive from `node` goes on only through `next`.
+            let end_dive = |shared: &Shared| lock(&shared.tree).active -= 1;
+            if shared.prunes(node.bound) {
+                end_dive(shared);
                 continue;
             }
-            if Instant::now() >= until || self.cancelled() {
-                stack.push(node);
-                stopped = true;
-                break;
+            if Instant::now() >= until || self.cancelled() || lock(&shared.tree).stopped {
+                let mut tree = lock(&shared.tree);
+                tree.open.push(node);
+                tree.stopped = true;
+                tree.active -= 1;
+                return Ok(());
             }
             let mut pools: Vec<Vec<Vec<Option<usize>>>> = known
                 .iter()
@@ -124,22 +274,28 @@ impl Search<'_> {
                 })
                 .collect();
             let end = self.node_columns(
+                shared,
                 &mut lp,
-                &local,
+                local,
                 &node.decisions,
                 &mut pools,
                 &mut known,
                 until,
                 &mut slowest,
-            )?;
+            );
             let (bound, values) = match end {
-                NodeEnd::Pruned => continue,
-                NodeEnd::Unfinished => {
-                    stack.push(node);
-                    stopped = true;
-                    break;
+                Ok(NodeEnd::Pruned) => {
+                    end_dive(shared);
+                    continue;
                 }
-                NodeEnd::Converged { bound, values } => (bound, values),
+                Ok(NodeEnd::Unfinished) | Err(_) => {
+                    let mut tree = lock(&shared.tree);
+                    tree.open.push(node);
+                    tree.stopped = true;
+                    tree.active -= 1;
+                    return end.map(|_| ());
+                }
+                Ok(NodeEnd::Converged { bound, values }) => (bound, values),
             };
             // Each staff member's schedule of largest value: a roster that keeps every hard
             // rule, and the node's best when every value is whole.
@@ -160,8 +316,8 @@ impl Search<'_> {
             } else {
                 mender.as_mut().and_then(|rounded| {
                     rounded.load(&roster);
-                    nodes += 1;
-                    let mut rng = Rng::stream(self.options.seed, nodes);
+                    let stream = shared.mended.fetch_add(1, Ordering::SeqCst) + 1;
+                    let mut rng = Rng::stream(self.options.seed, stream);
                     let cells = (compiled.staff.len() * compiled.days) as u64;
                     let stop = || Instant::now() >= until;
                     rounded
@@ -176,16 +332,20 @@ impl Search<'_> {
                 })
             };
             for roster in std::iter::once(roster).chain(mended.map(|(mended, _)| mended)) {
-                if self.offer(roster) {
-                    self.report_progress("branch and price");
+                let objective = self.objective(&roster);
+                if shared.offer(roster, objective) {
+                    self.report_progress_of("branch and price", objective, self.bound);
                 }
             }
-            if whole_schedules || self.prunes(bound) {
+            if whole_schedules || shared.prunes(bound) {
+                end_dive(shared);
                 continue;
             }
             let Some((staff, day, choice)) = branching_choice(&values, &pools, shifts) else {
                 // Values too close to whole to branch on: the node is left unsolved.
-                unsolved = unsolved.min(bound);
+                let mut tree = lock(&shared.tree);
+                tree.unsolved = tree.unsolved.min(bound);
+                tree.active -= 1;
                 continue;
             };
             // The dive goes on with the choice forced; the other branch waits.
@@ -201,33 +361,18 @@ impl Search<'_> {
                 if force {
                     next = Some(child);
                 } else {
-                    stack.push(child);
+                    lock(&shared.tree).open.push(child);
                 }
             }
         }
-        let proved = !stopped && unsolved.is_infinite();
-        if !proved {
-            let least = stack.iter().map(|node| node.bound).fold(unsolved, f64::min);
-            if least.is_finite() && least > self.bound {
-                self.bound = least.min(self.best_objective as f64);
-            }
-        } else {
-            self.bound = self.bound.max(self.best_objective as f64);
-        }
-        self.report_progress("branch and price");
-        Ok(proved)
-    }
-
-    /// Whether a node bounded by `bound` can hold no roster better than the incumbent.
-    fn prunes(&self, bound: f64) -> bool {
-        (bound - ROUNDING).ceil() >= self.best_objective as f64
     }
 
     /// Column generation for one node until its LP is optimal (see `NodeEnd`): every schedule
     /// priced joins `known`, and `pools` when it keeps the node's decisions and improves its LP.
     #[allow(clippy::too_many_arguments)]
     fn node_columns(
-        &mut self,
+        &self,
+        shared: &Shared,
         lp: &mut milp::master::Lp,
         local: &LocalSearch,
         decisions: &[Decision],
@@ -312,12 +457,12 @@ impl Search<'_> {
             // The Lagrangian of the node's problem: its decisions only remove schedules.
             lagrangian =
                 lagrangian.max(prices.constant + least_total as f64 / milp::master::PRICE_SCALE);
-            if self.prunes(lagrangian) {
+            if shared.prunes(lagrangian) {
                 return Ok(NodeEnd::Pruned);
             }
             if added == 0 {
                 let bound = lagrangian.max(prices.value);
-                if self.prunes(bound) {
+                if shared.prunes(bound) {
                     return Ok(NodeEnd::Pruned);
                 }
                 return Ok(NodeEnd::Converged {
