@@ -325,10 +325,10 @@ struct Search<'a> {
     phase_started: Instant,
     /// Schedules the set partition's column generation priced, per staff member, for a later
     /// bound phase to go on from (empty when there are none).
-    priced: Vec<Vec<Vec<Option<usize>>>>,
+    priced: Pools,
     /// The schedules of the whole horizon's converged root LP, for branch and price to start
     /// from (empty until there is one).
-    root_pools: Vec<Vec<Vec<Option<usize>>>>,
+    root_pools: Pools,
     /// Threads a column generation's pricing runs on: the solve's, or one each while window
     /// dives run side by side.
     pricing_workers: usize,
@@ -350,7 +350,7 @@ enum Dive {
     /// Everyone fixed: a roster that keeps every hard rule.
     Roster(Vec<Vec<Option<usize>>>),
     /// The root LP did not reach its optimum in time: the schedules priced so far.
-    RootUnsolved(Vec<Vec<Vec<Option<usize>>>>),
+    RootUnsolved(Pools),
     /// Cancelled, or nothing to dive for: the bound already proves the incumbent optimal.
     Cancelled,
 }
@@ -1269,10 +1269,10 @@ impl<'a> Search<'a> {
     ///
     /// On horizons longer than those priced whole and `PAIRED_MIN_WINDOWS` windows at least,
     /// with two threads or more, the windows are dived two at a time, side by side, each from
-    /// the same incumbent: a sweep takes them in
-    /// the order first, middle, second, one after the middle, …, and each is paired with the
-    /// next when they are at least `PAIRED_WINDOW_GAP` days apart. A window dive spends most
-    /// of its time in HiGHS's LP, on one thread, so the second core was idle (Instance 22).
+    /// the same incumbent: a sweep takes them in the order first, middle, second, one after
+    /// the middle, …, and each is paired with the next when they are at least
+    /// `PAIRED_WINDOW_GAP` days apart. A window dive spends most of its time in HiGHS's LP,
+    /// on one thread, so the second core was idle (Instance 22).
     fn window_dives(&mut self, until: Instant, length: usize) -> Result<(), SolveError> {
         let days = self.compiled.days;
         let threads = self.options.threads;
@@ -1564,8 +1564,7 @@ impl<'a> Search<'a> {
         if self.reaches(*bound) {
             return Ok(Dive::Cancelled);
         }
-        let mut pools: Vec<Vec<Vec<Option<usize>>>> =
-            local.roster().into_iter().map(|row| vec![row]).collect();
+        let mut pools: Pools = local.roster().into_iter().map(|row| vec![row]).collect();
         let mut fixed = vec![false; pools.len()];
         let mut slowest = Duration::ZERO;
         let mut lp = milp::master::Lp::new(self.compiled, window)

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Search, ROUNDING};
+use super::{Pools, Search, ROUNDING};
 use crate::local::LocalSearch;
 use crate::milp;
 use crate::search::{Rng, SolveError};
@@ -100,6 +100,20 @@ impl Shared {
         }
     }
 
+    /// A worker's dive ended (its last node pruned, solved or left unbranched).
+    fn end_dive(&self) {
+        lock(&self.tree).active -= 1;
+    }
+
+    /// A worker stops at `node`, left open, and the search with it (time, cancellation or an
+    /// error).
+    fn stop_at(&self, node: Node) {
+        let mut tree = lock(&self.tree);
+        tree.open.push(node);
+        tree.stopped = true;
+        tree.active -= 1;
+    }
+
     /// Whether a node bounded by `bound` can hold no roster better than the incumbent.
     fn prunes(&self, bound: f64) -> bool {
         (bound - ROUNDING).ceil() >= self.objective.load(Ordering::SeqCst) as f64
@@ -124,7 +138,7 @@ impl Search<'_> {
     /// core was idle (Instance 7: 1.06 cores in use).
     pub(super) fn branch_and_price(
         &mut self,
-        pools: Vec<Vec<Vec<Option<usize>>>>,
+        pools: Pools,
         until: Instant,
     ) -> Result<bool, SolveError> {
         let compiled = self.compiled;
@@ -133,7 +147,7 @@ impl Search<'_> {
         };
         // Every schedule met, per staff member: each node's pools are those that keep its
         // decisions.
-        let mut known: Vec<Vec<Vec<Option<usize>>>> = pools;
+        let mut known: Pools = pools;
         known.resize(compiled.staff.len(), Vec::new());
         for (pool, schedule) in known.iter_mut().zip(local.roster()) {
             if !pool.contains(&schedule) {
@@ -214,7 +228,7 @@ impl Search<'_> {
         &self,
         shared: &Shared,
         local: &LocalSearch,
-        mut known: Vec<Vec<Vec<Option<usize>>>>,
+        mut known: Pools,
         until: Instant,
     ) -> Result<(), SolveError> {
         let compiled = self.compiled;
@@ -251,19 +265,15 @@ impl Search<'_> {
                 }
             };
             // The dive from `node` goes on only through `next`.
-            let end_dive = |shared: &Shared| lock(&shared.tree).active -= 1;
             if shared.prunes(node.bound) {
-                end_dive(shared);
+                shared.end_dive();
                 continue;
             }
             if Instant::now() >= until || self.cancelled() || lock(&shared.tree).stopped {
-                let mut tree = lock(&shared.tree);
-                tree.open.push(node);
-                tree.stopped = true;
-                tree.active -= 1;
+                shared.stop_at(node);
                 return Ok(());
             }
-            let mut pools: Vec<Vec<Vec<Option<usize>>>> = known
+            let mut pools: Pools = known
                 .iter()
                 .enumerate()
                 .map(|(e, pool)| {
@@ -285,14 +295,11 @@ impl Search<'_> {
             );
             let (bound, values) = match end {
                 Ok(NodeEnd::Pruned) => {
-                    end_dive(shared);
+                    shared.end_dive();
                     continue;
                 }
                 Ok(NodeEnd::Unfinished) | Err(_) => {
-                    let mut tree = lock(&shared.tree);
-                    tree.open.push(node);
-                    tree.stopped = true;
-                    tree.active -= 1;
+                    shared.stop_at(node);
                     return end.map(|_| ());
                 }
                 Ok(NodeEnd::Converged { bound, values }) => (bound, values),
@@ -338,7 +345,7 @@ impl Search<'_> {
                 }
             }
             if whole_schedules || shared.prunes(bound) {
-                end_dive(shared);
+                shared.end_dive();
                 continue;
             }
             let Some((staff, day, choice)) = branching_choice(&values, &pools, shifts) else {
