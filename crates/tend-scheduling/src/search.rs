@@ -561,6 +561,11 @@ impl<'a> Search<'a> {
         evaluate_roster(self.problem, self.compiled, roster).objective
     }
 
+    /// The solve's threads (at least one).
+    fn threads(&self) -> usize {
+        self.options.threads.max(1) as usize
+    }
+
     fn cancelled(&self) -> bool {
         self.options
             .cancel
@@ -724,7 +729,7 @@ impl<'a> Search<'a> {
                 .map(|d| compiled.staff[e].pinned.get(&d).copied().flatten())
                 .collect();
         }
-        let workers = (self.options.threads.max(1) as usize).min(missing.len().max(1));
+        let workers = self.threads().min(missing.len().max(1));
         let this = &*self;
         let base = &roster;
         let missing_ref = &missing;
@@ -957,7 +962,7 @@ impl<'a> Search<'a> {
         if compiled.staff.is_empty() || compiled.days == 0 {
             return Ok(());
         }
-        let workers = self.options.threads.max(1) as usize;
+        let workers = self.threads();
         let mut states: Vec<Worker> = (0..workers)
             .map(|w| Worker::new(compiled, self.options.seed, w))
             .collect();
@@ -1403,7 +1408,7 @@ impl<'a> Search<'a> {
     }
 
     /// Dives over each of `windows` (see `dive`) from `local`'s roster: one on this thread, or
-    /// each on its own thread, side by side, pricing on one thread each.
+    /// each on its own thread, side by side, the solve's threads shared among their pricings.
     fn dive_windows(
         &mut self,
         local: &LocalSearch,
@@ -1419,7 +1424,7 @@ impl<'a> Search<'a> {
                 self.dive(local, *window, root_until, until, None, variant, bound)?
             ]);
         }
-        self.pricing_workers = 1;
+        self.pricing_workers = self.threads() / windows.len();
         let search = &*self;
         let outcomes: Vec<Result<Dive, SolveError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = windows
@@ -1439,7 +1444,7 @@ impl<'a> Search<'a> {
                 })
                 .collect()
         });
-        self.pricing_workers = self.options.threads.max(1) as usize;
+        self.pricing_workers = self.threads();
         outcomes.into_iter().collect()
     }
 

@@ -134,8 +134,8 @@ impl Search<'_> {
     ///
     /// With two threads or more, two workers search the same tree side by side, each diving
     /// from the open node of least bound when its last dive ended, with an LP of its own and
-    /// pricing on one thread: a node's time is mostly HiGHS's LP, on one thread, so the second
-    /// core was idle (Instance 7: 1.06 cores in use).
+    /// half of the threads for its pricing: a node's time is mostly HiGHS's LP, on one thread,
+    /// so with one worker the second core was idle (Instance 7: 1.06 cores in use).
     pub(super) fn branch_and_price(
         &mut self,
         pools: Pools,
@@ -168,10 +168,8 @@ impl Search<'_> {
             objective: AtomicI64::new(self.best_objective),
             mended: AtomicU64::new(0),
         };
-        let workers = (self.options.threads.max(1) as usize).min(TREE_WORKERS);
-        if workers > 1 {
-            self.pricing_workers = 1;
-        }
+        let workers = self.threads().min(TREE_WORKERS);
+        self.pricing_workers = self.threads() / workers;
         let search = &*self;
         let ends: Vec<Result<(), SolveError>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
@@ -194,7 +192,7 @@ impl Search<'_> {
                 })
                 .collect()
         });
-        self.pricing_workers = self.options.threads.max(1) as usize;
+        self.pricing_workers = self.threads();
         let tree = shared
             .tree
             .into_inner()
