@@ -1424,17 +1424,26 @@ impl<'a> Search<'a> {
                 self.dive(local, *window, root_until, until, None, variant, bound)?
             ]);
         }
-        self.pricing_workers = self.threads() / windows.len();
-        let search = &*self;
-        let outcomes: Vec<Result<Dive, SolveError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = windows
-                .iter()
-                .map(|&window| {
-                    scope.spawn(move || {
-                        let bound = &mut search.bound.clone();
-                        search.dive(local, window, root_until, until, None, variant, bound)
-                    })
-                })
+        self.side_by_side(windows.len(), |search, i| {
+            let bound = &mut search.bound.clone();
+            search.dive(local, windows[i], root_until, until, None, variant, bound)
+        })
+        .into_iter()
+        .collect()
+    }
+
+    /// Runs `task` for each of `0..tasks` on a thread of its own, side by side, the solve's
+    /// threads shared among their pricings; returns their results in order.
+    fn side_by_side<T: Send>(
+        &mut self,
+        tasks: usize,
+        task: impl Fn(&Self, usize) -> T + Sync,
+    ) -> Vec<T> {
+        self.pricing_workers = (self.threads() / tasks.max(1)).max(1);
+        let (search, task) = (&*self, &task);
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..tasks)
+                .map(|i| scope.spawn(move || task(search, i)))
                 .collect();
             handles
                 .into_iter()
@@ -1445,7 +1454,7 @@ impl<'a> Search<'a> {
                 .collect()
         });
         self.pricing_workers = self.threads();
-        outcomes.into_iter().collect()
+        results
     }
 
     /// Dives over the whole horizon (see `dive`), right after the first look, each roster

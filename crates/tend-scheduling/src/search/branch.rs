@@ -169,30 +169,13 @@ impl Search<'_> {
             mended: AtomicU64::new(0),
         };
         let workers = self.threads().min(TREE_WORKERS);
-        self.pricing_workers = self.threads() / workers;
-        let search = &*self;
-        let ends: Vec<Result<(), SolveError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    let (shared, local, known) = (&shared, &local, known.clone());
-                    scope.spawn(move || {
-                        let end = search.tree_worker(shared, local, known, until);
-                        if end.is_err() {
-                            lock(&shared.tree).stopped = true;
-                        }
-                        end
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
+        let ends = self.side_by_side(workers, |search, _| {
+            let end = search.tree_worker(&shared, &local, known.clone(), until);
+            if end.is_err() {
+                lock(&shared.tree).stopped = true;
+            }
+            end
         });
-        self.pricing_workers = self.threads();
         let tree = shared
             .tree
             .into_inner()
