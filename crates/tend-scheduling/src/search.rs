@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::{check, evaluate_roster, Evaluation, PenaltyKind, Uncovered, Violation};
 use crate::greedy;
-use crate::local::LocalSearch;
+use crate::local::{LocalSearch, Roster};
 use crate::milp::{self, Limits, Neighbourhood};
 use crate::model::{Compiled, Plan, Problem, ProblemError};
 
@@ -1418,18 +1418,16 @@ impl<'a> Search<'a> {
         variant: u64,
     ) -> Result<Vec<Dive>, SolveError> {
         // A window's Lagrangian bounds nothing: each dive's bound is a copy.
-        if let [window] = windows {
-            let bound = &mut self.bound.clone();
-            return Ok(vec![
-                self.dive(local, *window, root_until, until, None, variant, bound)?
-            ]);
-        }
-        self.side_by_side(windows.len(), |search, i| {
+        let dive = |search: &Self, window| {
             let bound = &mut search.bound.clone();
-            search.dive(local, windows[i], root_until, until, None, variant, bound)
-        })
-        .into_iter()
-        .collect()
+            search.dive(local, window, root_until, until, None, variant, bound)
+        };
+        if let [window] = windows {
+            return Ok(vec![dive(self, *window)?]);
+        }
+        self.side_by_side(windows.len(), |search, i| dive(search, windows[i]))
+            .into_iter()
+            .collect()
     }
 
     /// Runs `task` for each of `0..tasks` on a thread of its own, side by side, the solve's
@@ -2107,7 +2105,7 @@ fn merge_window(
     a: &[Vec<Option<usize>>],
     b: &[Vec<Option<usize>>],
     window: (usize, usize),
-) -> Vec<Vec<Option<usize>>> {
+) -> Roster {
     let mut merged = a.to_vec();
     for (row, from) in merged.iter_mut().zip(b) {
         row[window.0..=window.1].copy_from_slice(&from[window.0..=window.1]);

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{Pools, Search, ROUNDING};
-use crate::local::LocalSearch;
+use crate::local::{LocalSearch, Roster};
 use crate::milp;
 use crate::search::{Rng, SolveError};
 
@@ -84,12 +84,12 @@ struct Tree {
     /// The least bound of the nodes left unsolved without being open.
     unsolved: f64,
     /// The best roster found, when better than the incumbent the tree began with.
-    best: Option<Vec<Vec<Option<usize>>>>,
+    best: Option<Roster>,
 }
 
 impl Shared {
     /// Offers `roster` of `objective`; returns whether it is the new incumbent.
-    fn offer(&self, roster: Vec<Vec<Option<usize>>>, objective: i64) -> bool {
+    fn offer(&self, roster: Roster, objective: i64) -> bool {
         let mut tree = lock(&self.tree);
         if objective < self.objective.load(Ordering::SeqCst) {
             self.objective.store(objective, Ordering::SeqCst);
@@ -103,6 +103,14 @@ impl Shared {
     /// A worker's dive ended (its last node pruned, solved or left unbranched).
     fn end_dive(&self) {
         lock(&self.tree).active -= 1;
+    }
+
+    /// A worker's dive ended at a node of `bound` whose values are too close to whole to
+    /// branch on: the node is left unsolved.
+    fn leave_unsolved(&self, bound: f64) {
+        let mut tree = lock(&self.tree);
+        tree.unsolved = tree.unsolved.min(bound);
+        tree.active -= 1;
     }
 
     /// A worker stops at `node`, left open, and the search with it (time, cancellation or an
@@ -330,10 +338,7 @@ impl Search<'_> {
                 continue;
             }
             let Some((staff, day, choice)) = branching_choice(&values, &pools, shifts) else {
-                // Values too close to whole to branch on: the node is left unsolved.
-                let mut tree = lock(&shared.tree);
-                tree.unsolved = tree.unsolved.min(bound);
-                tree.active -= 1;
+                shared.leave_unsolved(bound);
                 continue;
             };
             // The dive goes on with the choice forced; the other branch waits.
